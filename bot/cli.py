@@ -1,0 +1,97 @@
+"""The `unstuck` command: why, serve, audit, playground.
+
+Every failure ends in one line on stderr and a non-zero exit: 1 when VTEX could not answer for an
+order, 2 for bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from bot.errors import InvalidOrderId
+from bot.kb import KnowledgeBase
+from bot.lookup import Answer, Failure, look_up
+from bot.order_ids import validate_order_id
+from bot.report import text_report
+from bot.settings import ConfigError, Settings, load_settings
+from bot.vtex import VtexClient
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="unstuck", description="Explain why VTEX orders are stuck; fix invoices.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    why = sub.add_parser("why", help="explain why orders are stuck", description="Explain why orders are stuck.")
+    why.add_argument("orders", nargs="+", metavar="ORDER", help="VTEX order ids, e.g. 1172452900788-01")
+    why.add_argument("--json", action="store_true", help="print JSON for machines")
+    why.add_argument("--sandbox", action="store_true", help="use the built-in demo store instead of VTEX")
+    why.set_defaults(func=cmd_why)
+
+    from bot import cli_app  # the Slack-side commands live apart so `why` stays light
+
+    cli_app.add_commands(sub)
+    return parser
+
+
+def vtex_client(settings: Settings, sandbox: bool) -> VtexClient:
+    if sandbox:
+        from bot.sandbox import SANDBOX_ACCOUNT, SANDBOX_URL, sandbox_double
+
+        return VtexClient(SANDBOX_URL, account=SANDBOX_ACCOUNT, transport=sandbox_double().transport())
+    settings.check_vtex()
+    return VtexClient.from_settings(settings)
+
+
+def cmd_why(args: argparse.Namespace, settings: Settings) -> int:
+    for raw in args.orders:
+        try:
+            validate_order_id(raw)
+        except InvalidOrderId as exc:
+            print(f"unstuck: {exc.message.replace('`', '')}", file=sys.stderr)
+            return 2
+    kb = KnowledgeBase.load(settings.unstuck_faq_dir)
+    client = vtex_client(settings, args.sandbox)
+    results: list[Answer | Failure] = []
+    try:
+        for order_id in args.orders:
+            results.append(look_up(client, kb, order_id))
+    finally:
+        client.close()
+    failed = [r for r in results if isinstance(r, Failure)]
+    if args.json:
+        payload = [
+            {"order_id": r.order_id, "ok": False, "error": {"type": type(r.error).__name__, "message": str(r.error)}}
+            if isinstance(r, Failure) else {"order_id": r.order.order_id, "ok": True, "diagnosis": r.to_dict()}
+            for r in results
+        ]
+        print(json.dumps(payload if len(payload) > 1 else payload[0], indent=2, ensure_ascii=False))
+    else:
+        reports = [text_report(r) for r in results if isinstance(r, Answer)]
+        if reports:
+            print("\n\n".join(reports))
+    for failure in failed:
+        print(f"unstuck: {failure.order_id}: {failure.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.func(args, settings) or 0)
+    except ConfigError as exc:
+        print(f"unstuck: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"unstuck: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

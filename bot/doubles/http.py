@@ -1,0 +1,61 @@
+"""A small threaded HTTP server on 127.0.0.1 for the doubles, sized for bursts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Handler = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512  # the stdlib default of 5 resets connections under a burst
+    allow_reuse_address = True
+
+
+class LocalServer:
+    """Serves `handler(method, path, headers, body) -> (status, headers, body)` in a background thread."""
+
+    def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0):
+        outer = handler
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, out_headers, out = outer(self.command, self.path, headers, body)
+                self.send_response(status)
+                for key, value in out_headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self.httpd = _Server((host, port), RequestHandler)
+        self.host, self.port = self.httpd.server_address[0], self.httpd.server_address[1]
+        self.url = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name=f"double-{self.port}")
+
+    def start(self) -> LocalServer:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,51 @@
+"""Ask VTEX about an order and explain it: the one path every surface (CLI, Slack) goes through."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.diagnosis import Diagnosis, diagnose
+from bot.errors import VtexError
+from bot.kb import Guidance, KnowledgeBase
+from bot.order import Order
+from bot.vtex import VtexClient
+
+
+@dataclass(frozen=True)
+class Answer:
+    order: Order
+    diagnosis: Diagnosis
+    guidance: Guidance | None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.diagnosis.to_dict()
+        inv = data["invoices"]
+        money = self.order.money
+        inv["display"] = {k: money(inv[k]) for k in ("order_value", "invoiced", "missing", "returned")}
+        data["guidance"] = (
+            {"title": self.guidance.title, "url": self.guidance.url} if self.guidance else None
+        )
+        return data
+
+
+@dataclass(frozen=True)
+class Failure:
+    order_id: str
+    error: VtexError
+
+
+def explain(order: Order, kb: KnowledgeBase, now: datetime | None = None) -> Answer:
+    diagnosis = diagnose(order, now or datetime.now(UTC))
+    return Answer(order, diagnosis, kb.guidance(order.status))
+
+
+def look_up(client: VtexClient, kb: KnowledgeBase, order_id: str,
+            now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Answer | Failure:
+    try:
+        order = client.get_order(order_id)
+    except VtexError as exc:
+        return Failure(order_id, exc)
+    return explain(order, kb, now())

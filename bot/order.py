@@ -1,0 +1,214 @@
+"""The parts of VTEX's Get-order JSON that a diagnosis needs, parsed tolerantly.
+
+Unknown fields are ignored, missing optional fields take defaults, `null` lists become empty, and
+status strings are kept as VTEX sent them (new statuses must not break parsing). Money stays in
+integer cents as VTEX sends it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from bot.money import DEFAULT_CURRENCY, Currency
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, alias_generator=to_camel, frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_lists_are_empty(cls, value: Any, info: Any) -> Any:
+        field = cls.model_fields.get(info.field_name)
+        if value is None and field is not None and field.default_factory is list:
+            return []
+        return value
+
+
+class Total(_Model):
+    id: str = ""
+    name: str = ""
+    value: int = 0
+
+
+class Item(_Model):
+    unique_id: str = ""
+    id: str = ""
+    name: str = ""
+    ref_id: str | None = None
+    quantity: int = 0
+    seller: str = ""
+    price: int = 0
+    selling_price: int | None = None
+    is_gift: bool = False
+
+    @property
+    def unit_price(self) -> int:
+        return self.selling_price if self.selling_price is not None else self.price
+
+
+class PackageItem(_Model):
+    item_index: int = 0
+    quantity: int = 0
+    price: int = 0
+    description: str | None = None
+
+
+class Package(_Model):
+    """One invoice attached to the order (VTEX calls them packages)."""
+
+    type: str = "Output"
+    invoice_number: str = ""
+    invoice_value: int = 0
+    issuance_date: datetime | None = None
+    invoice_key: str | None = None
+    invoice_url: str | None = None
+    courier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    embedded_invoice: str | None = None
+    cfop: str | None = None
+    items: list[PackageItem] = Field(default_factory=list)
+
+    @property
+    def is_output(self) -> bool:
+        return (self.type or "Output").lower() == "output"
+
+
+class PackageAttachment(_Model):
+    packages: list[Package] = Field(default_factory=list)
+
+
+class CurrencyFormatInfo(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    CurrencyDecimalDigits: int = 2
+    CurrencyDecimalSeparator: str = "."
+    CurrencyGroupSeparator: str = ","
+    CurrencyGroupSize: int = 3
+    StartsWithCurrencySymbol: bool = True
+
+
+class StorePreferences(_Model):
+    currency_code: str = ""
+    currency_symbol: str = ""
+    currency_format_info: CurrencyFormatInfo | None = None
+
+
+class Seller(_Model):
+    id: str = ""
+    name: str = ""
+
+
+class Marketplace(_Model):
+    base_url: str | None = Field(default=None, validation_alias=AliasChoices("baseURL", "base_url"))
+    is_certified: bool | None = None
+    name: str | None = None
+
+
+class ChangeData(_Model):
+    reason: str | None = None
+    discount_value: int = 0
+    increment_value: int = 0
+
+
+class ChangesAttachment(_Model):
+    changes_data: list[ChangeData] = Field(default_factory=list)
+
+
+class Order(_Model):
+    order_id: str
+    sequence: str | None = None
+    order_group: str | None = None
+    status: str | None = None
+    status_description: str | None = None
+    workflow_is_in_error: bool = False
+    value: int = 0
+    origin: str | None = None
+    affiliate_id: str | None = None
+    marketplace_order_id: str | None = None
+    seller_order_id: str | None = None
+    hostname: str | None = None
+    is_completed: bool | None = None
+    creation_date: datetime | None = None
+    last_change: datetime | None = None
+    authorized_date: datetime | None = None
+    invoiced_date: datetime | None = None
+    cancel_reason: str | None = None
+    totals: list[Total] = Field(default_factory=list)
+    items: list[Item] = Field(default_factory=list)
+    sellers: list[Seller] = Field(default_factory=list)
+    marketplace: Marketplace | None = None
+    package_attachment: PackageAttachment | None = None
+    store_preferences_data: StorePreferences | None = None
+    changes_attachment: ChangesAttachment | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _value_none_is_zero(cls, value: Any) -> Any:
+        return 0 if value is None else value
+
+    @property
+    def packages(self) -> list[Package]:
+        return list(self.package_attachment.packages) if self.package_attachment else []
+
+    @property
+    def output_invoices(self) -> list[Package]:
+        return [p for p in self.packages if p.is_output]
+
+    @property
+    def input_invoices(self) -> list[Package]:
+        return [p for p in self.packages if not p.is_output]
+
+    @property
+    def invoiced_output(self) -> int:
+        """Only sale (Output) invoices count toward the order value; returns (Input) never do."""
+        return sum(p.invoice_value for p in self.output_invoices)
+
+    @property
+    def missing(self) -> int:
+        return self.value - self.invoiced_output
+
+    @property
+    def invoice_numbers(self) -> set[str]:
+        return {p.invoice_number for p in self.packages if p.invoice_number}
+
+    @property
+    def total_by_id(self) -> dict[str, int]:
+        return {t.id: t.value for t in self.totals}
+
+    @property
+    def external_sellers(self) -> list[Seller]:
+        """Sellers other than the account itself (seller "1"): they invoice on their own order."""
+        return [s for s in self.sellers if s.id and s.id != "1"]
+
+    @property
+    def is_marketplace_order(self) -> bool:
+        """Sold through a marketplace (affiliate), or fulfilled for one, or with items from other sellers."""
+        return bool(self.affiliate_id) or (self.origin or "").lower() == "fulfillment" or bool(self.external_sellers)
+
+    @property
+    def currency(self) -> Currency:
+        prefs = self.store_preferences_data
+        if prefs is None:
+            return DEFAULT_CURRENCY
+        info = prefs.currency_format_info or CurrencyFormatInfo()
+        return Currency(
+            symbol=prefs.currency_symbol or prefs.currency_code or "$",
+            code=prefs.currency_code,
+            decimal_digits=max(0, min(info.CurrencyDecimalDigits, 4)),
+            decimal_separator=info.CurrencyDecimalSeparator or ".",
+            group_separator=info.CurrencyGroupSeparator,
+            group_size=info.CurrencyGroupSize,
+            symbol_first=info.StartsWithCurrencySymbol,
+        )
+
+    def money(self, cents: int) -> str:
+        return self.currency.format(cents)
+
+
+def parse_order(data: Any) -> Order:
+    """Parse Get-order JSON; raises pydantic.ValidationError when it is not an order at all."""
+    return Order.model_validate(data)

@@ -1,0 +1,46 @@
+"""Plain-text rendering of an answer for terminals (`unstuck why`)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.diagnosis import RESEND, humanize
+from bot.lookup import Answer
+
+
+def text_report(answer: Answer) -> str:
+    d, o = answer.diagnosis, answer.order
+    inv = d.invoices
+    raw = f" ({d.status})" if d.status and d.status != d.status_name else ""
+    lines = [f"Order {d.order_id}: {d.status_name}{raw}"]
+    if d.stuck is True:
+        lines.append(f"  Looks stuck: {humanize(d.age)} in this status (normally under {humanize(d.expected)}).")
+    elif d.stuck is False:
+        lines.append(f"  Not stuck yet: {humanize(d.age)} in this status (normal is up to {humanize(d.expected)}).")
+    if d.since:
+        lines.append(f"  Last change: {d.since.strftime('%Y-%m-%d %H:%M %Z').strip()}")
+    lines.append(f"  Waiting for: {d.waiting_for}")
+    lines.append(
+        f"  Invoices: order total {o.money(inv.order_value)}, invoiced {o.money(inv.invoiced)}, "
+        f"missing {o.money(inv.missing)}" + (" (OVER-INVOICED)" if inv.over_invoiced else "")
+    )
+    lines.append(f"  Next step: {d.next_step}")
+    for note in d.notes:
+        lines.append(f"  Note: {_plain(note)}")
+    for action in d.actions:
+        if action.kind == RESEND:
+            lines.append(f"  Recommended: resend invoice {action.invoice_number} ({o.money(action.amount)})")
+        else:
+            suggestion = f", suggested number {action.invoice_number}" if action.invoice_number else ""
+            lines.append(f"  Recommended: {action.label.lower()} of {o.money(action.amount)}{suggestion}")
+    if d.no_action_reason:
+        lines.append(f"  No invoice action: {d.no_action_reason}")
+    if d.support_quote:
+        lines.append(f"  Tell VTEX support: {d.support_quote}")
+    if answer.guidance:
+        lines.append(f"  Guidance: {answer.guidance.title} <{answer.guidance.url}>")
+    return "\n".join(lines)
+
+
+def _plain(mrkdwn: str) -> str:
+    return re.sub(r"(?<!\w)\*([^*]+)\*(?!\w)", r"\1", mrkdwn)
