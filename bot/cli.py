@@ -64,7 +64,8 @@ def cmd_why(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         payload = [
             {"order_id": r.order_id, "ok": False, "error": {"type": type(r.error).__name__, "message": str(r.error)}}
-            if isinstance(r, Failure) else {"order_id": r.order.order_id, "ok": True, "diagnosis": r.to_dict()}
+            if isinstance(r, Failure)
+            else {"order_id": r.order.order_id, "ok": True, "diagnosis": r.to_dict()}
             for r in results
         ]
         print(json.dumps(payload if len(payload) > 1 else payload[0], indent=2, ensure_ascii=False))

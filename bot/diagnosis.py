@@ -95,7 +95,7 @@ def diagnose(order: Order, now: datetime) -> Diagnosis:
         info = StatusInfo(
             status=order.status or "",
             name=order.status or "unknown",
-            waiting_for="something this bot does not know yet (VTEX status `{}`)".format(order.status),
+            waiting_for=f"something this bot does not know yet (VTEX status `{order.status}`)",
             next_step="Open the order in the VTEX Admin and read its View Interactions history.",
             no_invoice_reason="This status is unknown to the bot, so it will not guess an invoice fix.",
         )
@@ -158,16 +158,20 @@ def diagnose(order: Order, now: datetime) -> Diagnosis:
         actions.append(OfferedAction(kind="add_partial_invoice", amount=order.value, full=True))
     elif invoices.missing == 0:
         latest = _latest(order.output_invoices)
-        actions.append(OfferedAction(kind="resend_invoice", amount=latest.invoice_value,
-                                     invoice_number=latest.invoice_number))
+        actions.append(
+            OfferedAction(kind="resend_invoice", amount=latest.invoice_value, invoice_number=latest.invoice_number)
+        )
         if invoices.output_count > 1:
             notes.append(
                 f"The {invoices.output_count} Output invoices already add up to the order value; "
                 f"resending the latest one ({latest.invoice_number}) asks VTEX to check the total again."
             )
     else:
-        actions.append(OfferedAction(kind="add_partial_invoice", amount=invoices.missing,
-                                     invoice_number=suggest_invoice_number(order)))
+        actions.append(
+            OfferedAction(
+                kind="add_partial_invoice", amount=invoices.missing, invoice_number=suggest_invoice_number(order)
+            )
+        )
 
     return Diagnosis(
         order_id=order.order_id,

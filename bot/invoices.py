@@ -58,8 +58,16 @@ class InvoiceRequest:
             "trackingNumber": self.tracking_number or "",
             "trackingUrl": self.tracking_url or "",
             "items": [
-                {k: v for k, v in {"id": i.id, "price": i.price, "quantity": i.quantity,
-                                   "description": i.description}.items() if v is not None}
+                {
+                    k: v
+                    for k, v in {
+                        "id": i.id,
+                        "price": i.price,
+                        "quantity": i.quantity,
+                        "description": i.description,
+                    }.items()
+                    if v is not None
+                }
                 for i in self.items
             ],
         }

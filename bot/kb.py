@@ -23,25 +23,43 @@ MAX_GUIDANCE = 1800
 
 # Admin names of each status in English, Portuguese and Spanish, besides the id itself.
 NAMES: dict[str, list[str]] = {
-    "ready-for-handling": ["ready for handling", "pronto para o manuseio", "pronto para manuseio",
-                           "listo para preparación", "listo para la preparación", "listo para manipulación"],
-    "handling": ["handling shipping", "preparing delivery", "awaiting fulfillment", "preparando entrega",
-                 "preparando envío", "preparando la entrega"],
+    "ready-for-handling": [
+        "ready for handling",
+        "pronto para o manuseio",
+        "pronto para manuseio",
+        "listo para preparación",
+        "listo para la preparación",
+        "listo para manipulación",
+    ],
+    "handling": [
+        "handling shipping",
+        "preparing delivery",
+        "awaiting fulfillment",
+        "preparando entrega",
+        "preparando envío",
+        "preparando la entrega",
+    ],
     "invoice": ["verifying invoice", "verificando nota fiscal", "verificando factura"],
     "invoiced": ["invoiced", "faturado", "facturado"],
     "payment-pending": ["payment pending", "pagamento pendente", "pago pendiente"],
     "payment-approved": ["payment approved", "pagamento aprovado", "pago aprobado"],
     "canceled": ["canceled", "cancelled", "cancelado"],
     "cancel": ["canceling", "cancelling", "cancelando"],
-    "window-to-cancel": ["cancellation window", "janela de cancelamento", "carência para cancelamento",
-                         "ventana de cancelación"],
+    "window-to-cancel": [
+        "cancellation window",
+        "janela de cancelamento",
+        "carência para cancelamento",
+        "ventana de cancelación",
+    ],
     "authorize-fulfillment": ["authorize fulfillment", "aguardando autorização para despachar"],
     "start-handling": ["start handling", "iniciar manuseio"],
     "request-cancel": ["cancellation requested", "cancelamento solicitado", "cancelación solicitada"],
 }
 
-_STUCK = (r"(?:stuck|stopped|remains?|remain stuck|progress after|still has|parado|continua|avança após"
-          r"|detenido|avanza después)")
+_STUCK = (
+    r"(?:stuck|stopped|remains?|remain stuck|progress after|still has|parado|continua|avança após"
+    r"|detenido|avanza después)"
+)
 _PREP = r"(?:\s+(?:in|on|at|after|em|no|na|en|el|del))?(?:\s+(?:the|o|a|la|el))?"
 _STATUS_WORD = r"(?:status|estado|statuses)"
 _QUOTES = "\"'“”‘’«»`"
@@ -206,20 +224,25 @@ def to_mrkdwn(markdown: str, limit: int = MAX_GUIDANCE, base: str = HELP_CENTER)
 
 
 def _cut(text: str, limit: int, links: list[str]) -> str:
-    def rendered_len(t: str) -> int:
-        return len(re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], t))
+    """Cut to `limit` rendered characters between words, at a line end when one is close; links stay whole."""
 
-    if rendered_len(text) <= limit:
+    def rendered(token: str) -> int:
+        m = re.fullmatch(r"\x00(\d+)\x00", token)
+        return len(links[int(m.group(1))]) if m else len(token)
+
+    if sum(rendered(t) for t in re.findall(r"\x00\d+\x00|[^\x00]", text)) <= limit:
         return text
-    lines, kept = text.split("\n"), []
-    for line in lines:
-        if rendered_len("\n".join([*kept, line])) > limit - 2:
+    kept, size = [], 0
+    for token in re.findall(r"\x00\d+\x00|\s+|[^\s\x00]+", text):
+        if size + rendered(token) > limit - 2:
             break
-        kept.append(line)
-    out = "\n".join(kept).rstrip()
-    if not out:  # one very long line: cut between words, never inside a link placeholder
-        out = re.sub(r"\x00\d*$", "", text[: max(limit - 2, 0)].rsplit(" ", 1)[0])
-    return out + " …"
+        kept.append(token)
+        size += rendered(token)
+    out = "".join(kept)
+    line_end = out.rfind("\n")
+    if line_end > len(out) // 2:
+        out = out[:line_end]
+    return out.rstrip() + " …"
 
 
 def _escape(text: str) -> str:

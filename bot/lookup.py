@@ -25,9 +25,7 @@ class Answer:
         inv = data["invoices"]
         money = self.order.money
         inv["display"] = {k: money(inv[k]) for k in ("order_value", "invoiced", "missing", "returned")}
-        data["guidance"] = (
-            {"title": self.guidance.title, "url": self.guidance.url} if self.guidance else None
-        )
+        data["guidance"] = {"title": self.guidance.title, "url": self.guidance.url} if self.guidance else None
         return data
 
 
@@ -42,8 +40,9 @@ def explain(order: Order, kb: KnowledgeBase, now: datetime | None = None) -> Ans
     return Answer(order, diagnosis, kb.guidance(order.status))
 
 
-def look_up(client: VtexClient, kb: KnowledgeBase, order_id: str,
-            now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Answer | Failure:
+def look_up(
+    client: VtexClient, kb: KnowledgeBase, order_id: str, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> Answer | Failure:
     try:
         order = client.get_order(order_id)
     except VtexError as exc:

@@ -15,12 +15,32 @@ from bot.doubles.vtex import VtexDouble
 SANDBOX_ACCOUNT = "sandbox"
 SANDBOX_URL = "https://sandbox.vtexcommercestable.com.br"
 
-BRL = {"countryCode": "BRA", "currencyCode": "BRL", "currencySymbol": "R$", "currencyLocale": 1046,
-       "currencyFormatInfo": {"CurrencyDecimalDigits": 2, "CurrencyDecimalSeparator": ",",
-                              "CurrencyGroupSeparator": ".", "CurrencyGroupSize": 3, "StartsWithCurrencySymbol": True}}
-USD = {"countryCode": "USA", "currencyCode": "USD", "currencySymbol": "$", "currencyLocale": 1033,
-       "currencyFormatInfo": {"CurrencyDecimalDigits": 2, "CurrencyDecimalSeparator": ".",
-                              "CurrencyGroupSeparator": ",", "CurrencyGroupSize": 3, "StartsWithCurrencySymbol": True}}
+BRL = {
+    "countryCode": "BRA",
+    "currencyCode": "BRL",
+    "currencySymbol": "R$",
+    "currencyLocale": 1046,
+    "currencyFormatInfo": {
+        "CurrencyDecimalDigits": 2,
+        "CurrencyDecimalSeparator": ",",
+        "CurrencyGroupSeparator": ".",
+        "CurrencyGroupSize": 3,
+        "StartsWithCurrencySymbol": True,
+    },
+}
+USD = {
+    "countryCode": "USA",
+    "currencyCode": "USD",
+    "currencySymbol": "$",
+    "currencyLocale": 1033,
+    "currencyFormatInfo": {
+        "CurrencyDecimalDigits": 2,
+        "CurrencyDecimalSeparator": ".",
+        "CurrencyGroupSeparator": ",",
+        "CurrencyGroupSize": 3,
+        "StartsWithCurrencySymbol": True,
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -52,26 +72,62 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def _order(order_id: str, status: str, now: datetime, ago: timedelta, *, items: list[tuple[str, str, int, int]],
-           shipping: int, packages: list[dict[str, Any]] | None = None, currency: dict[str, Any] = BRL,
-           **extra: Any) -> dict[str, Any]:
+def _order(
+    order_id: str,
+    status: str,
+    now: datetime,
+    ago: timedelta,
+    *,
+    items: list[tuple[str, str, int, int]],
+    shipping: int,
+    packages: list[dict[str, Any]] | None = None,
+    currency: dict[str, Any] = BRL,
+    **extra: Any,
+) -> dict[str, Any]:
     items_total = sum(price * qty for _, _, price, qty in items)
     group = order_id.split("-")[0]
     created = now - ago - timedelta(hours=2)
     order = {
-        "orderId": order_id, "sequence": str(500000 + int(group[-3:])), "orderGroup": group,
-        "status": status, "statusDescription": "", "workflowIsInError": False,
-        "value": items_total + shipping, "origin": "Marketplace", "affiliateId": "", "salesChannel": "1",
-        "hostname": SANDBOX_ACCOUNT, "isCompleted": True, "marketplaceOrderId": "", "sellerOrderId": f"00-{order_id}",
-        "creationDate": _iso(created), "lastChange": _iso(now - ago), "authorizedDate": _iso(created),
-        "invoicedDate": None, "cancelReason": None, "allowCancellation": True,
-        "totals": [{"id": "Items", "name": "Total dos Itens", "value": items_total},
-                   {"id": "Discounts", "name": "Total dos Descontos", "value": 0},
-                   {"id": "Shipping", "name": "Total do Frete", "value": shipping},
-                   {"id": "Tax", "name": "Total da Taxa", "value": 0}],
-        "items": [{"uniqueId": f"U{i}", "id": sku, "productId": sku, "name": name, "quantity": qty, "seller": "1",
-                   "price": price, "listPrice": price, "sellingPrice": price}
-                  for i, (sku, name, price, qty) in enumerate(items)],
+        "orderId": order_id,
+        "sequence": str(500000 + int(group[-3:])),
+        "orderGroup": group,
+        "status": status,
+        "statusDescription": "",
+        "workflowIsInError": False,
+        "value": items_total + shipping,
+        "origin": "Marketplace",
+        "affiliateId": "",
+        "salesChannel": "1",
+        "hostname": SANDBOX_ACCOUNT,
+        "isCompleted": True,
+        "marketplaceOrderId": "",
+        "sellerOrderId": f"00-{order_id}",
+        "creationDate": _iso(created),
+        "lastChange": _iso(now - ago),
+        "authorizedDate": _iso(created),
+        "invoicedDate": None,
+        "cancelReason": None,
+        "allowCancellation": True,
+        "totals": [
+            {"id": "Items", "name": "Total dos Itens", "value": items_total},
+            {"id": "Discounts", "name": "Total dos Descontos", "value": 0},
+            {"id": "Shipping", "name": "Total do Frete", "value": shipping},
+            {"id": "Tax", "name": "Total da Taxa", "value": 0},
+        ],
+        "items": [
+            {
+                "uniqueId": f"U{i}",
+                "id": sku,
+                "productId": sku,
+                "name": name,
+                "quantity": qty,
+                "seller": "1",
+                "price": price,
+                "listPrice": price,
+                "sellingPrice": price,
+            }
+            for i, (sku, name, price, qty) in enumerate(items)
+        ],
         "sellers": [{"id": "1", "name": "Sandbox Store", "logo": ""}],
         "packageAttachment": {"packages": packages or []},
         "storePreferencesData": currency,
@@ -81,49 +137,145 @@ def _order(order_id: str, status: str, now: datetime, ago: timedelta, *, items: 
     return order
 
 
-def _invoice(number: str, value: int, when: datetime, *, kind: str = "Output",
-             items: list[tuple[int, int, int]] | None = None) -> dict[str, Any]:
-    return {"type": kind, "invoiceNumber": number, "invoiceValue": value, "issuanceDate": _iso(when),
-            "invoiceKey": None, "invoiceUrl": f"https://erp.example.com/nf/{number}.pdf", "courier": "",
-            "trackingNumber": "", "trackingUrl": "",
-            "items": [{"itemIndex": i, "quantity": q, "price": p} for i, q, p in items or []]}
+def _invoice(
+    number: str, value: int, when: datetime, *, kind: str = "Output", items: list[tuple[int, int, int]] | None = None
+) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "invoiceNumber": number,
+        "invoiceValue": value,
+        "issuanceDate": _iso(when),
+        "invoiceKey": None,
+        "invoiceUrl": f"https://erp.example.com/nf/{number}.pdf",
+        "courier": "",
+        "trackingNumber": "",
+        "trackingUrl": "",
+        "items": [{"itemIndex": i, "quantity": q, "price": p} for i, q, p in items or []],
+    }
 
 
 def demo_orders(now: datetime | None = None) -> list[dict[str, Any]]:
     now = now or datetime.now(UTC)
-    shirt, mug, shoes = ("2001", "T-shirt M", 11995, 2), ("3001", "Coffee mug", 4990, 1), ("4001", "Running shoes", 39990, 1)
+    shirt, mug, shoes = (
+        ("2001", "T-shirt M", 11995, 2),
+        ("3001", "Coffee mug", 4990, 1),
+        ("4001", "Running shoes", 39990, 1),
+    )
     d = timedelta(days=1)
     return [
-        _order("1500000000001-01", "handling", now, 3 * d, items=[shirt], shipping=2000,
-               packages=[_invoice("NF10001", 13000, now - 3 * d, items=[(0, 1, 11995)])]),
-        _order("1500000000002-01", "handling", now, 4 * d, items=[shirt, mug], shipping=1500,
-               packages=[_invoice("NF20001", 30480, now - 4 * d, items=[(0, 2, 11995), (1, 1, 4990)])]),
+        _order(
+            "1500000000001-01",
+            "handling",
+            now,
+            3 * d,
+            items=[shirt],
+            shipping=2000,
+            packages=[_invoice("NF10001", 13000, now - 3 * d, items=[(0, 1, 11995)])],
+        ),
+        _order(
+            "1500000000002-01",
+            "handling",
+            now,
+            4 * d,
+            items=[shirt, mug],
+            shipping=1500,
+            packages=[_invoice("NF20001", 30480, now - 4 * d, items=[(0, 2, 11995), (1, 1, 4990)])],
+        ),
         _order("1500000000003-01", "handling", now, 5 * d, items=[shoes], shipping=2500),
-        _order("1500000000004-01", "ready-for-handling", now, 2 * d, items=[mug], shipping=1200,
-               statusDescription="Pronto para o manuseio"),
-        _order("1500000000005-01", "invoice", now, 2 * d, items=[shoes, mug], shipping=0,
-               packages=[_invoice("NF50001", 39990, now - 2 * d, items=[(0, 1, 39990)])]),
-        _order("1500000000006-01", "invoiced", now, 6 * d, items=[mug], shipping=500, currency=USD,
-               packages=[_invoice("INV-6001", 5490, now - 6 * d, items=[(0, 1, 4990)])],
-               invoicedDate=_iso(now - 6 * d)),
-        _order("1500000000007-01", "canceled", now, 8 * d, items=[shirt], shipping=2000,
-               cancelReason="Customer gave up", allowCancellation=False),
-        _order("1500000000008-01", "payment-pending", now, 4 * d, items=[shoes], shipping=0,
-               paymentData={"transactions": [{"payments": [{"paymentSystemName": "Boleto Bancário",
-                                                            "group": "bankInvoice", "value": 39990}]}]}),
+        _order(
+            "1500000000004-01",
+            "ready-for-handling",
+            now,
+            2 * d,
+            items=[mug],
+            shipping=1200,
+            statusDescription="Pronto para o manuseio",
+        ),
+        _order(
+            "1500000000005-01",
+            "invoice",
+            now,
+            2 * d,
+            items=[shoes, mug],
+            shipping=0,
+            packages=[_invoice("NF50001", 39990, now - 2 * d, items=[(0, 1, 39990)])],
+        ),
+        _order(
+            "1500000000006-01",
+            "invoiced",
+            now,
+            6 * d,
+            items=[mug],
+            shipping=500,
+            currency=USD,
+            packages=[_invoice("INV-6001", 5490, now - 6 * d, items=[(0, 1, 4990)])],
+            invoicedDate=_iso(now - 6 * d),
+        ),
+        _order(
+            "1500000000007-01",
+            "canceled",
+            now,
+            8 * d,
+            items=[shirt],
+            shipping=2000,
+            cancelReason="Customer gave up",
+            allowCancellation=False,
+        ),
+        _order(
+            "1500000000008-01",
+            "payment-pending",
+            now,
+            4 * d,
+            items=[shoes],
+            shipping=0,
+            paymentData={
+                "transactions": [
+                    {"payments": [{"paymentSystemName": "Boleto Bancário", "group": "bankInvoice", "value": 39990}]}
+                ]
+            },
+        ),
         _order("1500000000009-01", "handling", now, 6 * d, items=[shirt], shipping=2000, workflowIsInError=True),
-        _order("1500000000010-01", "handling", now, 3 * d, items=[mug], shipping=1000,
-               packages=[_invoice("NF100001", 5990, now - 3 * d), _invoice("NF100002", 3000, now - 2 * d)]),
-        _order("1500000000011-01", "handling", now, 3 * d, items=[shirt], shipping=2000, affiliateId="GHB",
-               marketplaceOrderId="GHB-7700112233",
-               packages=[_invoice("NF110001", 20000, now - 3 * d, items=[(0, 1, 11995)])]),
+        _order(
+            "1500000000010-01",
+            "handling",
+            now,
+            3 * d,
+            items=[mug],
+            shipping=1000,
+            packages=[_invoice("NF100001", 5990, now - 3 * d), _invoice("NF100002", 3000, now - 2 * d)],
+        ),
+        _order(
+            "1500000000011-01",
+            "handling",
+            now,
+            3 * d,
+            items=[shirt],
+            shipping=2000,
+            affiliateId="GHB",
+            marketplaceOrderId="GHB-7700112233",
+            packages=[_invoice("NF110001", 20000, now - 3 * d, items=[(0, 1, 11995)])],
+        ),
         _order("1500000000012-01", "waiting-for-quantum-approval", now, 2 * d, items=[mug], shipping=0),
         _order("1500000000013-01", "window-to-cancel", now, 10 * timedelta(minutes=1), items=[shoes], shipping=0),
-        _order("1500000000014-01", "handling", now, 3 * d, items=[shoes], shipping=1500,
-               packages=[_invoice("RET-1401", 39990, now - 2 * d, kind="Input")]),
-        _order("1500000000015-01", "handling", now, 3 * d, items=[("5001", "Sofa", 189900, 1)], shipping=9900,
-               sellers=[{"id": "1", "name": "Sandbox Store"}, {"id": "furniturehub", "name": "Furniture Hub"}],
-               sellerOrderId="FHB-1500000000015-01"),
+        _order(
+            "1500000000014-01",
+            "handling",
+            now,
+            3 * d,
+            items=[shoes],
+            shipping=1500,
+            packages=[_invoice("RET-1401", 39990, now - 2 * d, kind="Input")],
+        ),
+        _order(
+            "1500000000015-01",
+            "handling",
+            now,
+            3 * d,
+            items=[("5001", "Sofa", 189900, 1)],
+            shipping=9900,
+            sellers=[{"id": "1", "name": "Sandbox Store"}, {"id": "furniturehub", "name": "Furniture Hub"}],
+            sellerOrderId="FHB-1500000000015-01",
+        ),
     ]
 
 

@@ -127,8 +127,13 @@ class VtexClient:
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> VtexClient:
-        return cls(settings.vtex_url, settings.vtex_app_key, settings.vtex_app_token,
-                   account=settings.vtex_account or "", **kwargs)
+        return cls(
+            settings.vtex_url,
+            settings.vtex_app_key,
+            settings.vtex_app_token,
+            account=settings.vtex_account or "",
+            **kwargs,
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -142,7 +147,8 @@ class VtexClient:
         if not isinstance(data, dict) or not isinstance(data.get("orderId"), str):
             raise BadResponse(
                 f"VTEX answered for {order_id} without order data. Check VTEX_BASE_URL points at the OMS API.",
-                order_id=order_id, status_code=response.status_code,
+                order_id=order_id,
+                status_code=response.status_code,
             )
         return data
 
@@ -152,8 +158,9 @@ class VtexClient:
             return parse_order(data)
         except ValidationError as exc:
             loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
-            raise BadResponse(f"VTEX sent order {order_id} with a malformed field `{loc}`.",
-                              order_id=order_id) from None
+            raise BadResponse(
+                f"VTEX sent order {order_id} with a malformed field `{loc}`.", order_id=order_id
+            ) from None
 
     def _get_with_retries(self, path: str, order_id: str) -> httpx.Response:
         deadline = self.clock() + self.budget
@@ -221,10 +228,14 @@ class VtexClient:
         data = self._json(response, order_id)
         receipt = data.get("receipt") if isinstance(data, dict) else None
         if not isinstance(receipt, str) or not receipt:
-            raise BadResponse(f"VTEX accepted the invoice for {order_id} but sent no receipt.",
-                              order_id=order_id).with_delivery_unknown()
-        return InvoiceReceipt(order_id=str(data.get("orderId") or order_id), receipt=receipt,
-                              date=str(data.get("date") or datetime.now(UTC).isoformat()))
+            raise BadResponse(
+                f"VTEX accepted the invoice for {order_id} but sent no receipt.", order_id=order_id
+            ).with_delivery_unknown()
+        return InvoiceReceipt(
+            order_id=str(data.get("orderId") or order_id),
+            receipt=receipt,
+            date=str(data.get("date") or datetime.now(UTC).isoformat()),
+        )
 
     @staticmethod
     def _json(response: httpx.Response, order_id: str) -> Any:
@@ -236,7 +247,8 @@ class VtexClient:
             raise BadResponse(
                 f"VTEX answered {order_id} with {what} instead of JSON (a login page from a proxy, a wrong "
                 "VTEX_BASE_URL, or a cut-off response). Try again; if it persists, check the URL.",
-                order_id=order_id, status_code=response.status_code,
+                order_id=order_id,
+                status_code=response.status_code,
             ) from None
 
 
@@ -269,26 +281,43 @@ def _status_error(response: httpx.Response, order_id: str, permission: str) -> V
     if status == 401:
         return Unauthorized(
             "VTEX refused our app key and token (401). Check VTEX_APP_KEY and VTEX_APP_TOKEN.",
-            order_id=order_id, status_code=status)
+            order_id=order_id,
+            status_code=status,
+        )
     if status == 403:
         return Forbidden(
             f"The VTEX app key lacks the permission '{permission}' (403). Ask a VTEX admin to add it to the "
-            "key's role in License Manager.", permission=permission, order_id=order_id, status_code=status)
+            "key's role in License Manager.",
+            permission=permission,
+            order_id=order_id,
+            status_code=status,
+        )
     if status == 404:
         return OrderNotFound(
             f"Order {order_id} was not found in VTEX (404). Check the id: orders older than two years cannot be "
-            "read, and a marketplace's id differs from the seller's.", order_id=order_id, status_code=status)
+            "read, and a marketplace's id differs from the seller's.",
+            order_id=order_id,
+            status_code=status,
+        )
     if status == 429:
         retry = _retry_after(response)
         when = f" about {retry:.0f} seconds" if retry else " a minute"
-        return RateLimited(f"VTEX is rate limiting requests (429). Wait{when} and ask again.",
-                           order_id=order_id, status_code=status, retry_after=retry)
+        return RateLimited(
+            f"VTEX is rate limiting requests (429). Wait{when} and ask again.",
+            order_id=order_id,
+            status_code=status,
+            retry_after=retry,
+        )
     if status >= 500:
         return Unavailable(
             f"VTEX answered {status} for {order_id}: a problem on VTEX's side. Try again in a minute; "
-            f"status.vtex.com shows incidents.{detail}", order_id=order_id, status_code=status)
-    return RequestRejected(f"VTEX rejected the request for {order_id} ({status}).{detail}",
-                           order_id=order_id, status_code=status)
+            f"status.vtex.com shows incidents.{detail}",
+            order_id=order_id,
+            status_code=status,
+        )
+    return RequestRejected(
+        f"VTEX rejected the request for {order_id} ({status}).{detail}", order_id=order_id, status_code=status
+    )
 
 
 def _raise_for_status(response: httpx.Response, order_id: str, permission: str) -> None:

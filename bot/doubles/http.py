@@ -47,7 +47,8 @@ class LocalServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name=f"double-{self.port}")
 
     def start(self) -> LocalServer:
-        self._thread.start()
+        if not self._thread.is_alive():
+            self._thread.start()
         return self
 
     def close(self) -> None:

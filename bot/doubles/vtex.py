@@ -25,8 +25,14 @@ from bot.doubles.http import LocalServer
 _ORDER = re.compile(r"^/api/oms/pvt/orders/([^/]+)$")
 _INVOICE = re.compile(r"^/api/oms/pvt/orders/([^/]+)/invoice$")
 JSON = {"Content-Type": "application/json; charset=utf-8"}
-INVOICEABLE = {"handling", "ready-for-handling", "invoice", "payment-approved", "ready-for-invoicing",
-               "invoice-after-cancellation-deny"}
+INVOICEABLE = {
+    "handling",
+    "ready-for-handling",
+    "invoice",
+    "payment-approved",
+    "ready-for-invoicing",
+    "invoice-after-cancellation-deny",
+}
 
 
 @dataclass
@@ -51,8 +57,14 @@ class Call:
 
 
 class VtexDouble:
-    def __init__(self, orders: list[dict[str, Any]] | None = None, *, latency: float = 0.0,
-                 app_key: str | None = None, app_token: str | None = None):
+    def __init__(
+        self,
+        orders: list[dict[str, Any]] | None = None,
+        *,
+        latency: float = 0.0,
+        app_key: str | None = None,
+        app_token: str | None = None,
+    ):
         self.orders: dict[str, dict[str, Any]] = {o["orderId"]: copy.deepcopy(o) for o in orders or []}
         self.latency = latency
         self.app_key = app_key
@@ -67,9 +79,17 @@ class VtexDouble:
         with self._lock:
             self.orders[order["orderId"]] = copy.deepcopy(order)
 
-    def fail_next(self, status: int, body: bytes | str | dict[str, Any] = b"", *, times: int = 1,
-                  headers: dict[str, str] | None = None, method: str | None = None, delay: float = 0.0,
-                  after: bool = False) -> None:
+    def fail_next(
+        self,
+        status: int,
+        body: bytes | str | dict[str, Any] = b"",
+        *,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        method: str | None = None,
+        delay: float = 0.0,
+        after: bool = False,
+    ) -> None:
         raw = json.dumps(body).encode() if isinstance(body, dict) else body.encode() if isinstance(body, str) else body
         for _ in range(times):
             self.faults.append(Fault(status, raw, headers or {}, method, delay, after))
@@ -83,7 +103,9 @@ class VtexDouble:
 
     # -- the protocol ----------------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         path = urlsplit(target).path
         self.calls.append(Call(method, path, headers, body))
         if self.latency:
@@ -93,8 +115,9 @@ class VtexDouble:
             time.sleep(fault.delay)
         if fault and not fault.after:
             return fault.status, {**JSON, **fault.headers}, fault.body
-        if self.app_key is not None and (headers.get("x-vtex-api-appkey") != self.app_key
-                                         or headers.get("x-vtex-api-apptoken") != self.app_token):
+        if self.app_key is not None and (
+            headers.get("x-vtex-api-appkey") != self.app_key or headers.get("x-vtex-api-apptoken") != self.app_token
+        ):
             return 401, JSON, _error("1", "Unauthorized access")
         result = self._route(method, path, body)
         if fault:
@@ -156,15 +179,29 @@ class VtexDouble:
             order["packageAttachment"]["packages"] = packages
             existing = next((p for p in packages if p.get("invoiceNumber") == data["invoiceNumber"]), None)
             if existing is None:
-                packages.append({
-                    "type": data["type"], "invoiceNumber": data["invoiceNumber"], "invoiceValue": value,
-                    "issuanceDate": data["issuanceDate"], "invoiceKey": data.get("invoiceKey"),
-                    "invoiceUrl": data.get("invoiceUrl"), "courier": data.get("courier") or "",
-                    "trackingNumber": data.get("trackingNumber") or "", "trackingUrl": data.get("trackingUrl") or "",
-                    "items": [{"itemIndex": _index(order, i), "quantity": i.get("quantity", 0),
-                               "price": i.get("price", 0), "description": i.get("description")}
-                              for i in data["items"] if isinstance(i, dict)],
-                })
+                packages.append(
+                    {
+                        "type": data["type"],
+                        "invoiceNumber": data["invoiceNumber"],
+                        "invoiceValue": value,
+                        "issuanceDate": data["issuanceDate"],
+                        "invoiceKey": data.get("invoiceKey"),
+                        "invoiceUrl": data.get("invoiceUrl"),
+                        "courier": data.get("courier") or "",
+                        "trackingNumber": data.get("trackingNumber") or "",
+                        "trackingUrl": data.get("trackingUrl") or "",
+                        "items": [
+                            {
+                                "itemIndex": _index(order, i),
+                                "quantity": i.get("quantity", 0),
+                                "price": i.get("price", 0),
+                                "description": i.get("description"),
+                            }
+                            for i in data["items"]
+                            if isinstance(i, dict)
+                        ],
+                    }
+                )
             output = sum(int(p.get("invoiceValue") or 0) for p in packages if p.get("type") == "Output")
             if order.get("status") in INVOICEABLE and output >= int(order.get("value") or 0):
                 order["status"] = "invoiced"
@@ -177,8 +214,12 @@ class VtexDouble:
 
     def transport(self) -> httpx.MockTransport:
         def handler(request: httpx.Request) -> httpx.Response:
-            status, headers, body = self.handle(request.method, request.url.raw_path.decode(),
-                                                {k.lower(): v for k, v in request.headers.items()}, request.content)
+            status, headers, body = self.handle(
+                request.method,
+                request.url.raw_path.decode(),
+                {k.lower(): v for k, v in request.headers.items()},
+                request.content,
+            )
             return httpx.Response(status, headers=headers, content=body)
 
         return httpx.MockTransport(handler)
