@@ -1,9 +1,199 @@
-"""Subcommands that run or inspect the Slack app (serve, audit, playground)."""
+"""Subcommands that run or inspect the Slack app: serve, audit (list, verify, reconcile)."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from bot.settings import Settings
+
+log = logging.getLogger("unstuck")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    return None
+    serve = sub.add_parser(
+        "serve",
+        help="run the Slack app",
+        description=(
+            "Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set (unless --http), otherwise HTTP with every "
+            "Slack request at POST /slack/events and GET /healthz."
+        ),
+    )
+    serve.add_argument("--http", action="store_true", help="HTTP mode even when SLACK_APP_TOKEN is set")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000), help="HTTP port (env PORT)")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on (default 0.0.0.0)")
+    serve.add_argument("--sandbox", action="store_true", help="answer from the built-in demo store, not VTEX")
+    serve.set_defaults(func=cmd_serve)
+
+    audit = sub.add_parser(
+        "audit",
+        help="list, export, verify or reconcile the audit log",
+        description=(
+            "List recent audit entries (who, when, order, action, outcome); `verify` checks the hash chain; "
+            "`reconcile` settles actions left pending by a crash."
+        ),
+    )
+    audit.add_argument("task", nargs="?", choices=["list", "verify", "reconcile"], default="list")
+    audit.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format of list")
+    audit.add_argument("--limit", type=int, default=50, help="how many recent entries to list (0 = all)")
+    audit.add_argument("--sandbox", action="store_true", help="reconcile against the built-in demo store")
+    audit.set_defaults(func=cmd_audit)
+
+
+def setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("slack_bolt", "slack_sdk", "httpx", "waitress.queue"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def build(settings: Settings, sandbox: bool, **kwargs: Any) -> tuple[Any, Any]:
+    from bot.app import build_services, create_app
+    from bot.cli import vtex_client
+
+    account = None
+    if sandbox:
+        from bot.sandbox import SANDBOX_ACCOUNT
+
+        account = SANDBOX_ACCOUNT
+    services = build_services(settings, vtex=vtex_client(settings, sandbox), account=account, **kwargs)
+    return services, create_app(settings, services)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    socket_mode = bool(settings.slack_app_token) and not args.http
+    settings.check_slack(socket_mode)
+    if not args.sandbox:
+        settings.check_vtex()
+    if not (0 < args.port < 65536):
+        from bot.settings import ConfigError
+
+        raise ConfigError("PORT must be between 1 and 65535")
+    setup_logging()
+    services, app = build(settings, args.sandbox)
+    from bot.app import learn_identity
+    from bot.reconcile import reconcile
+
+    token = settings.slack_bot_token.get_secret_value()  # type: ignore[union-attr]
+
+    def warm_up() -> None:
+        learn_identity(app, token)
+        for action, state in reconcile(services, app.client):
+            log.info("reconciled action %s on %s: %s", action["id"], action["order_id"], state)
+
+    threading.Thread(target=warm_up, daemon=True, name="warm-up").start()
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("unstuck running in Socket Mode")
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[union-attr]
+        return 0
+
+    from bot.server import make_server
+
+    server = make_server(app, args.host, args.port)
+    stop = threading.Event()
+
+    def shutdown(signum: int, frame: Any) -> None:
+        stop.set()
+        server.close()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    log.info("unstuck listening on http://%s:%s/slack/events (health: /healthz)", args.host, server.effective_port)
+    try:
+        server.run()
+    except (KeyboardInterrupt, OSError):
+        if not stop.is_set():
+            server.close()
+    finally:
+        services.close()
+    return 0
+
+
+COLUMNS = [
+    "seq",
+    "at",
+    "kind",
+    "user_id",
+    "channel",
+    "workspace",
+    "order_id",
+    "account",
+    "action",
+    "inputs",
+    "outcome",
+    "http_status",
+    "receipt",
+    "detail",
+]
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.audit import AuditStore
+
+    store = AuditStore(settings.unstuck_db)
+    try:
+        if args.task == "verify":
+            result = store.verify()
+            if result.ok:
+                print(f"audit log OK: {result.rows} entries, hash chain intact")
+                return 0
+            print(f"audit log BROKEN at entry {result.first_bad_seq}: {result.reason}", file=sys.stderr)
+            return 1
+        if args.task == "reconcile":
+            settings.check_vtex() if not args.sandbox else None
+            services, app = _reconcile_services(settings, args.sandbox, store)
+            from bot.reconcile import reconcile
+
+            settled = reconcile(services, app.client if app else None)
+            for action, state in settled:
+                print(
+                    f"action {action['id']} {action['action']} {action.get('invoice_number')} on "
+                    f"{action['order_id']}: {state}"
+                )
+            print(f"{len(settled)} pending action(s) reconciled")
+            return 0
+        rows = store.recent(limit=args.limit or 10**9)[::-1]
+        print_rows(rows, args.format)
+        return 0
+    finally:
+        store.close()
+
+
+def _reconcile_services(settings: Settings, sandbox: bool, store: Any) -> tuple[Any, Any]:
+    from bot.app import build_services, create_app
+    from bot.cli import vtex_client
+
+    services = build_services(
+        settings, vtex=vtex_client(settings, sandbox), store=store, account="sandbox" if sandbox else None
+    )
+    app = create_app(settings, services) if settings.slack_bot_token else None
+    return services, app
+
+
+def print_rows(rows: list[dict[str, Any]], fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps([{k: r.get(k) for k in COLUMNS} for r in rows], indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        if not rows:
+            print("no audit entries yet")
+            return
+        print(f"{'when (UTC)':<20} {'who':<12} {'order':<22} {'action':<20} {'outcome':<10} detail")
+        for r in rows:
+            inputs = json.loads(r["inputs"]) if r.get("inputs") else {}
+            what = r["action"] + (f" {inputs['invoice_number']}" if inputs.get("invoice_number") else "")
+            detail = r.get("receipt") or r.get("detail") or ""
+            print(
+                f"{r['at'][:19].replace('T', ' '):<20} {str(r['user_id']):<12} {str(r['order_id']):<22} "
+                f"{what:<20} {r['outcome']:<10} {detail[:60]}"
+            )

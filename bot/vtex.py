@@ -269,7 +269,7 @@ def _vtex_message(response: httpx.Response) -> str:
         err = data.get("error")
         message = err.get("message") if isinstance(err, dict) else data.get("message") or err
         if isinstance(message, str):
-            cleaned = "".join(ch for ch in message if ch.isprintable())[:200]
+            cleaned = "".join(ch for ch in message if ch.isprintable() and ch not in "<>&")[:200]
             return cleaned.replace("`", "'")
     return ""
 

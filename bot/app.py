@@ -1,0 +1,102 @@
+"""The app factory: settings in, a Bolt App with every listener registered out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.audit import AuditStore
+from bot.kb import KnowledgeBase
+from bot.operators import Operators
+from bot.services import Services
+from bot.settings import Settings
+from bot.vtex import VtexClient
+from handlers import register_all
+
+log = logging.getLogger("unstuck")
+SLACK_API = "https://slack.com/api/"
+
+
+def build_services(
+    settings: Settings,
+    *,
+    vtex: VtexClient | None = None,
+    store: AuditStore | None = None,
+    kb: KnowledgeBase | None = None,
+    clock: Callable[[], datetime] | None = None,
+    account: str | None = None,
+    reread_delay: float = 3.0,
+) -> Services:
+    clock = clock or (lambda: datetime.now(UTC))
+    return Services(
+        settings=settings,
+        vtex=vtex or VtexClient.from_settings(settings),
+        kb=kb or KnowledgeBase.load(settings.unstuck_faq_dir),
+        store=store or AuditStore(settings.unstuck_db, clock=clock),
+        operators=Operators(settings.operators),
+        account=account or settings.vtex_account or "vtex",
+        clock=clock,
+        reread_delay=reread_delay,
+    )
+
+
+def create_app(
+    settings: Settings, services: Services, *, web_client: WebClient | None = None, workers: int = 64
+) -> App:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    client = web_client or WebClient(
+        base_url=settings.slack_api_base or SLACK_API,
+        timeout=10,
+        retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+
+    # A fixed single-workspace identity: no auth.test round trip before the first ack.
+    def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            bot_token=token,
+            bot_user_id=services_identity.get("user_id"),
+            bot_id=services_identity.get("bot_id"),
+        )
+
+    services_identity: dict[str, Any] = {}
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
+        authorize=authorize,
+        listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listener"),
+        raise_error_for_unhandled_request=False,
+    )
+    app._unstuck_identity = services_identity  # type: ignore[attr-defined]
+
+    @app.middleware
+    def inject_services(context: Any, next: Callable[[], Any]) -> Any:  # noqa: A002
+        context["unstuck"] = services
+        return next()
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        log.error("unhandled %s while handling a %s request", type(error).__name__, (body or {}).get("type"))
+        return BoltResponse(status=500, body="")
+
+    register_all(app)
+    return app
+
+
+def learn_identity(app: App, token: str) -> None:
+    """Ask Slack who the bot is, off the request path, so the bot ignores its own messages; failures are logged."""
+    try:
+        info = app.client.auth_test(token=token)
+        app._unstuck_identity.update(user_id=info.get("user_id"), bot_id=info.get("bot_id"))  # type: ignore[attr-defined]
+        log.info("connected to Slack as %s in %s", info.get("user"), info.get("team"))
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not verify the Slack bot token (auth.test: %s)", type(exc).__name__)

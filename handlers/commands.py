@@ -1,0 +1,27 @@
+"""`/stuck ORDER-ID [ORDER-ID…]`: acknowledge at once, then answer each order as VTEX replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.blocks import MAX_IDS, looking_up, usage_message
+from handlers.common import answer_each, ids_in, services, who_from
+
+
+def register(app: App) -> None:
+    app.command("/stuck")(stuck_command)
+
+
+def stuck_command(ack: Ack, command: dict[str, Any], respond: Respond, context: Any) -> None:
+    ids, problem = ids_in(command.get("text", ""))
+    if not ids:
+        ack(**usage_message(problem).kwargs())
+        return
+    extra = f" (only the first {MAX_IDS} of {len(ids)})" if len(ids) > MAX_IDS else ""
+    ids = ids[:MAX_IDS]
+    ack(text=looking_up(ids) + extra)
+    svc = services(context)
+    who = who_from(command)
+    answer_each(svc, ids, who, lambda m: respond(response_type=svc.visibility, replace_original=False, **m.kwargs()))

@@ -1,0 +1,77 @@
+"""Small helpers the listeners share: who asked, answering a list of ids, rendering results."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from bot.audit import Who
+from bot.blocks import Message, error_card, order_card
+from bot.errors import InvalidOrderId
+from bot.lookup import Answer
+from bot.order_ids import find_order_ids, validate_order_id
+from bot.services import Services
+
+log = logging.getLogger("unstuck.handlers")
+
+
+def services(context: Any) -> Services:
+    return context["unstuck"]
+
+
+def who_from(body: dict[str, Any], user_id: str | None = None, channel_id: str | None = None) -> Who:
+    team = body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    channel = channel_id or body.get("channel_id") or (body.get("channel") or {}).get("id")
+    user = user_id or body.get("user_id") or (body.get("user") or {}).get("id") or "unknown"
+    return Who(user_id=user, workspace=team, channel=channel)
+
+
+def ids_in(text: str) -> tuple[list[str], str | None]:
+    """Order ids in what the agent typed, or why none was found (for the usage reply)."""
+    text = (text or "").strip()
+    ids = find_order_ids(text)
+    if ids:
+        return ids, None
+    tokens = text.split()
+    if len(tokens) == 1:
+        try:
+            return [validate_order_id(tokens[0])], None
+        except InvalidOrderId as exc:
+            return [], exc.message
+    if not text:
+        return [], None
+    return [], "I could not find a VTEX order id in that."
+
+
+def render(svc: Services, order_id: str, who: Who) -> Message:
+    result = svc.ask(order_id, who)
+    if isinstance(result, Answer):
+        return order_card(result, svc.account)
+    return error_card(order_id, result.error)
+
+
+def answer_each(svc: Services, ids: list[str], who: Who, send: Callable[[Message], None]) -> None:
+    """Answer every id as soon as VTEX replies; one failure never silences the others."""
+    for order_id in ids:
+        try:
+            message = render(svc, order_id, who)
+        except Exception:
+            log.exception("answering %s failed", order_id)
+            message = Message(
+                f"Something went wrong while looking up {order_id}. Try again.",
+                [
+                    {
+                        "type": "section",
+                        "text": {
+                            "type": "mrkdwn",
+                            "text": f":warning: Something went wrong while looking up `{order_id}`. Try again; "
+                            "if it keeps happening, tell whoever runs the bot.",
+                        },
+                    }
+                ],
+            )
+        try:
+            send(message)
+        except Exception:
+            log.exception("could not deliver the answer for %s to Slack", order_id)

@@ -1,0 +1,29 @@
+"""App Home: recent actions with outcomes, the viewer's role, and how to ask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.blocks import home_view
+from handlers.common import services
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(on_home_opened)
+
+
+def on_home_opened(event: dict[str, Any], client: WebClient, context: Any) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    svc = services(context)
+    user = event["user"]
+    rows = svc.store.recent(limit=20, kind="action")
+    client.views_publish(
+        user_id=user,
+        view=home_view(
+            rows, is_operator=svc.operators.allows(user, client), operators_configured=svc.operators.configured
+        ),
+    )

@@ -1,0 +1,59 @@
+"""Showing what an invoice action did: update the card, tell the clicker, re-read a little later."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.acting import Outcome
+from bot.audit import AuditError, Who
+from bot.blocks import Message, order_card, outcome_line
+from bot.errors import VtexError
+from bot.lookup import explain
+from bot.services import Services
+
+log = logging.getLogger("unstuck.outcomes")
+
+
+def refuse(
+    svc: Services, who: Who, action: str, order_id: str | None, reason: str, tell: Callable[[str], None]
+) -> None:
+    """A click that is not allowed: logged with its reason, answered only to the clicker."""
+    try:
+        svc.store.append(
+            "action", who, order_id=order_id, account=svc.account, action=action, outcome="refused", detail=reason[:300]
+        )
+    except AuditError as exc:
+        log.error("could not log a refused click: %s", exc)
+    tell(f":no_entry_sign: {reason}")
+
+
+def deliver(
+    svc: Services,
+    outcome: Outcome,
+    who: Who,
+    order_id: str,
+    update_card: Callable[[Message], None],
+    tell: Callable[[str], None],
+) -> None:
+    line = outcome_line(outcome.state, outcome.message, who.user_id, svc.clock())
+    if outcome.state in ("duplicate", "refused") or outcome.order is None:
+        tell(line)
+        return
+    answer = explain(outcome.order, svc.kb, svc.clock())
+    succeeded = outcome.state == "succeeded"
+    # Success removes the buttons; any other outcome keeps (or refreshes) them so the agent can act again.
+    update_card(order_card(answer, svc.account, outcome=line, show_actions=not succeeded))
+    if succeeded:
+        svc.later(lambda: _reread(svc, order_id, line, update_card))
+
+
+def _reread(svc: Services, order_id: str, line: str, update_card: Callable[[Message], None]) -> None:
+    try:
+        order = svc.vtex.get_order(order_id)
+    except VtexError as exc:
+        log.warning("follow-up re-read of %s failed: %s", order_id, type(exc).__name__)
+        return
+    answer = explain(order, svc.kb, svc.clock())
+    status = f":arrows_counterclockwise: Re-read after the action: the order is now *{answer.diagnosis.status_name}*."
+    update_card(order_card(answer, svc.account, outcome=line, show_actions=False, status_line=status))

@@ -1,0 +1,60 @@
+"""Message shortcut "Why is this order stuck?": finds order ids in any message, e.g. a forwarded complaint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.blocks import MAX_IDS, looking_up, notice
+from bot.order_ids import find_order_ids
+from handlers.common import answer_each, services, who_from
+
+CALLBACK_ID = "stuck_from_message"
+
+
+def register(app: App) -> None:
+    app.shortcut({"callback_id": CALLBACK_ID, "type": "message_action"})(on_message_shortcut)
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """The message's text plus its attachments and text blocks, where forwarded content lives."""
+    parts = [message.get("text") or ""]
+    for attachment in message.get("attachments") or []:
+        parts += [str(attachment.get(k) or "") for k in ("pretext", "title", "text", "fallback")]
+    parts.append(_block_text(message.get("blocks") or []))
+    return "\n".join(p for p in parts if p)
+
+
+def _block_text(node: Any) -> str:
+    if isinstance(node, dict):
+        own = node.get("text") if isinstance(node.get("text"), str) else ""
+        return " ".join([own, *(_block_text(v) for k, v in node.items() if k != "text" or not own)])
+    if isinstance(node, list):
+        return " ".join(_block_text(n) for n in node)
+    return ""
+
+
+def on_message_shortcut(ack: Ack, shortcut: dict[str, Any], respond: Respond, context: Any) -> None:
+    ack()
+    svc = services(context)
+    ids = find_order_ids(message_text(shortcut.get("message") or {}))
+    if not ids:
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            **notice(
+                ":thinking_face: I found no VTEX order id in that message. Ids look like "
+                "`1172452900788-01`, `v527103anml-01` or `seq501456`."
+            ).kwargs(),
+        )
+        return
+    # A response_url takes five messages: one for "looking up", four answers.
+    ids = ids[: MAX_IDS - 1]
+    respond(response_type="ephemeral", replace_original=False, text=looking_up(ids))
+    answer_each(
+        svc,
+        ids,
+        who_from(shortcut),
+        lambda m: respond(response_type=svc.visibility, replace_original=False, **m.kwargs()),
+    )
