@@ -69,11 +69,12 @@ def create_app(
         )
 
     services_identity: dict[str, Any] = {}
+    services.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listener")
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
         authorize=authorize,
-        listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listener"),
+        listener_executor=services.executor,
         raise_error_for_unhandled_request=False,
     )
     app._unstuck_identity = services_identity  # type: ignore[attr-defined]

@@ -134,7 +134,7 @@ def uninvoiced_items(order: Order) -> list[InvoiceItem]:
     for index, item in enumerate(order.items):
         left = item.quantity - invoiced.get(index, 0)
         if left > 0:
-            items.append(InvoiceItem(id=item.id, price=item.unit_price, quantity=left, description=item.name or None))
+            items.append(InvoiceItem(id=item.id, price=item.unit_price, quantity=left))
     return items
 
 

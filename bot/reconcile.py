@@ -20,7 +20,8 @@ def reconcile(svc: Services, client: WebClient | None = None) -> list[tuple[dict
         if state not in ("succeeded", "failed"):
             continue
         text = (
-            f":arrows_counterclockwise: After a restart, the bot checked the interrupted {action['action'].replace('_', ' ')} "
+            f":arrows_counterclockwise: After a restart, the bot checked the interrupted "
+            f"{action['action'].replace('_', ' ')} "
             f"of invoice {action.get('invoice_number')} on order {action['order_id']} (by <@{action['user_id']}>): "
             + (
                 "VTEX has it, so it *succeeded*."

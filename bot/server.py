@@ -67,14 +67,20 @@ def make_server(app: App, host: str, port: int, threads: int = 48) -> Any:
     )
 
 
-def stop_server(server: Any) -> None:
-    """Stop a waitress server run in a thread: listening socket, open connections, worker threads."""
-    try:
-        server.close()
-    finally:
-        for channel in list(getattr(server, "_map", {}).values()):
-            try:
+def stop_server(server: Any, thread: Any = None) -> None:
+    """Stop a waitress server run in a thread. Sockets are closed on the loop's own thread (closing them
+    from elsewhere races its select()), then the worker threads are stopped."""
+
+    def close_everything() -> None:
+        for channel in list(server._map.values()):
+            if channel is not server and channel is not server.trigger:
                 channel.close()
-            except OSError:
-                pass
-        server.task_dispatcher.shutdown(timeout=2)
+        server.close()
+
+    try:
+        server.trigger.pull_trigger(close_everything)
+    except OSError:
+        server.close()
+    if thread is not None:
+        thread.join(timeout=5)
+    server.task_dispatcher.shutdown(timeout=5)

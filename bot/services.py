@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.acting import Actor
 from bot.audit import AuditError, AuditStore, Who
@@ -29,6 +30,7 @@ class Services:
     account: str
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     reread_delay: float = 3.0
+    executor: Any = None  # the listener pool, drained before the database closes
     _timers: set[threading.Timer] = field(default_factory=set)
 
     @property
@@ -75,7 +77,12 @@ class Services:
         timer.start()
 
     def close(self) -> None:
+        # Order matters: no listener or follow-up may touch SQLite once its connections are closed.
         for timer in list(self._timers):
             timer.cancel()
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+        for timer in list(self._timers):
+            timer.join(timeout=5)
         self.vtex.close()
         self.store.close()

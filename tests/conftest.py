@@ -32,3 +32,12 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if key.startswith(("SLACK_", "VTEX_", "UNSTUCK_")) and key != "UNSTUCK_SHARED_DIR":
             monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def stack(tmp_path: Path):
+    """The real app over HTTP on 127.0.0.1 with the VTEX and Slack doubles, demo orders loaded."""
+    from bot.doubles.stack import LocalStack
+
+    with LocalStack(tmp_path / "audit.db") as running:
+        yield running

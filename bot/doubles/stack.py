@@ -72,7 +72,7 @@ class LocalStack:
         self._thread.start()
 
     def close(self) -> None:
-        stop_server(self.server)
+        stop_server(self.server, self._thread)
         self.services.close()
         self.driver.http.close()
         self.slack.close()
