@@ -86,8 +86,13 @@ def create_app(
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
-        log.error("unhandled %s while handling a %s request", type(error).__name__, (body or {}).get("type"))
-        return BoltResponse(status=500, body="")
+        # Malformed or unexpected payloads end here. Slack gets a 200 (a retry would fail the same way) and
+        # the asker a sentence, never a stack trace; the log gets one line without the payload.
+        kind = (body or {}).get("type") or ("slash_command" if (body or {}).get("command") else "unknown")
+        log.warning("could not handle a %s request: %s", kind, type(error).__name__)
+        if isinstance(body, dict) and body.get("command"):
+            return BoltResponse(status=200, body="Something went wrong handling that command. Try again.")
+        return BoltResponse(status=200, body="")
 
     register_all(app)
     return app

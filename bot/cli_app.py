@@ -97,7 +97,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.server import make_server
 
-    server = make_server(app, args.host, args.port)
+    server = make_server(app, args.host, args.port, settings.slack_signing_secret.get_secret_value())  # type: ignore[union-attr]
     stop = threading.Event()
 
     def shutdown(signum: int, frame: Any) -> None:

@@ -65,7 +65,7 @@ def on_resend(
         value=int(data["a"]),
         click_key=f"{action.get('action_ts')}|{who.user_id}|{RESEND}",
     )
-    outcome = svc.actor.perform(intent, who)
+    outcome = svc.actor.perform(intent, who, reply_to={"ru": body.get("response_url"), "ch": who.channel})
     deliver(svc, outcome, who, data["o"], update_card=lambda m: respond(replace_original=True, **m.kwargs()), tell=tell)
 
 

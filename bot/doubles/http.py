@@ -44,7 +44,9 @@ class LocalServer:
         self.httpd = _Server((host, port), RequestHandler)
         self.host, self.port = self.httpd.server_address[0], self.httpd.server_address[1]
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name=f"double-{self.port}")
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, args=(0.02,), daemon=True, name=f"double-{self.port}"
+        )
 
     def start(self) -> LocalServer:
         if not self._thread.is_alive():

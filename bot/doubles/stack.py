@@ -62,10 +62,10 @@ class LocalStack:
             unstuck_operators=operators,
             **settings,
         )
-        vtex_client = VtexClient.from_settings(self.settings, budget=3.0)
+        vtex_client = VtexClient.from_settings(self.settings, budget=3.0, timeout=1.0)
         self.services = build_services(self.settings, vtex=vtex_client, reread_delay=reread_delay)
         self.app = create_app(self.settings, self.services)
-        self.server = make_server(self.app, host, port, threads=32)
+        self.server = make_server(self.app, host, port, SIGNING_SECRET, threads=32)
         self.url = f"http://{host}:{self.server.effective_port}"
         self.driver = SlackDriver(self.slack, self.url, SIGNING_SECRET)
         self._thread = threading.Thread(target=self.server.run, daemon=True, name="unstuck-http")

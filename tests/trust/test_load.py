@@ -1,0 +1,75 @@
+"""200 questions and 50 actions at once against a VTEX double with latency."""
+
+import copy
+import gc
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from bot.doubles.stack import OPERATOR, VIEWER, LocalStack
+from bot.sandbox import demo_orders
+
+
+def rss_mb() -> float:
+    with open(f"/proc/{os.getpid()}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def resend_orders(n):
+    template = next(o for o in demo_orders() if o["orderId"] == "1500000000002-01")
+    orders = []
+    for i in range(n):
+        order = copy.deepcopy(template)
+        order["orderId"] = f"16000000{i:05d}-01"
+        orders.append(order)
+    return orders
+
+
+def test_200_questions_and_50_actions_at_once(tmp_path):
+    orders = demo_orders() + resend_orders(50)
+    with LocalStack(
+        tmp_path / "load.db", orders=orders, vtex_latency=0.1, reread_delay=0.05, unstuck_user_action_limit=100
+    ) as stack:
+        ids = [o["orderId"] for o in orders]
+
+        def round_of_questions(n):
+            before = len([m for m in stack.slack.messages if m.blocks])
+            with ThreadPoolExecutor(max_workers=100) as pool:
+                replies = list(pool.map(lambda i: stack.driver.slash(VIEWER, ids[i % len(ids)]), range(n)))
+            assert all(r.status == 200 for r in replies)
+            stack.slack.wait(lambda: len([m for m in stack.slack.messages if m.blocks]) >= before + n, timeout=60)
+
+        round_of_questions(200)
+        cards = {m.text.split(" ")[0]: m for m in stack.slack.messages if m.blocks and m.text.startswith("16")}
+        targets = [cards[f"16000000{i:05d}-01"] for i in range(50)]
+        start = threading.Barrier(50)
+
+        def act(card):
+            start.wait()
+            return stack.driver.click(OPERATOR, card, "resend_invoice")
+
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            assert all(r.status == 200 for r in pool.map(act, targets))
+        store = stack.services.store
+        stack.slack.wait(
+            lambda: len([r for r in store.db.query("SELECT 1 FROM actions WHERE state = 'succeeded'")]) == 50,
+            timeout=60,
+        )
+
+        assert len(stack.vtex.invoice_posts()) == 50
+        finished = list(
+            store.db.query(
+                "SELECT action_id, count(*) AS n FROM audit_log WHERE kind = 'action' "
+                "AND outcome != 'pending' GROUP BY action_id"
+            )
+        )
+        assert len(finished) == 50 and all(r["n"] == 1 for r in finished)
+        questions = store.db.execute("SELECT count(*) FROM audit_log WHERE kind = 'question'").fetchone()[0]
+        assert questions == 200
+        assert store.verify().ok
+
+        gc.collect()
+        baseline = rss_mb()
+        round_of_questions(200)
+        gc.collect()
+        assert rss_mb() - baseline < 40  # memory stays flat across a second burst
