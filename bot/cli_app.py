@@ -32,6 +32,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     serve.add_argument("--sandbox", action="store_true", help="answer from the built-in demo store, not VTEX")
     serve.set_defaults(func=cmd_serve)
 
+    play = sub.add_parser(
+        "playground",
+        help="the whole bot in a browser, no Slack workspace needed",
+        description=(
+            "Start the sandbox VTEX store, a stand-in for Slack, the real app in HTTP mode and a page that behaves "
+            "like a Slack channel, all on 127.0.0.1. Ctrl-C stops everything."
+        ),
+    )
+    play.add_argument("--port", type=int, default=8000, help="port of the page (default 8000)")
+    play.set_defaults(func=cmd_playground)
+
     audit = sub.add_parser(
         "audit",
         help="list, export, verify or reconcile the audit log",
@@ -113,6 +124,34 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             server.close()
     finally:
         services.close()
+    return 0
+
+
+def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.playground import Playground
+
+    db = os.environ.get("UNSTUCK_DB") or "./unstuck-playground.db"
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        playground = Playground(db, port=args.port)
+    except OSError as exc:
+        print(f"unstuck: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try --port", file=sys.stderr)
+        return 2
+    print(
+        f"unstuck playground: open {playground.url}/  (the app answers at {playground.stack.url}/slack/events; "
+        f"audit log in {db}). Ctrl-C stops.",
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        playground.close()
+        print("unstuck playground: stopped", flush=True)
     return 0
 
 

@@ -83,6 +83,8 @@ class SlackDouble:
         self._changed = threading.Condition(self._lock)
         self.version = 0
         self.server: LocalServer | None = None
+        # Optional first look at each request (the playground serves its page here); None falls through.
+        self.extra: Any = None
 
     # -- serving -------------------------------------------------------------------------------
 
@@ -185,6 +187,10 @@ class SlackDouble:
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
+        if self.extra is not None:
+            answer = self.extra(method, target, headers, body)
+            if answer is not None:
+                return answer
         if self.latency:
             time.sleep(self.latency)
         path = urlsplit(target).path
@@ -430,7 +436,7 @@ class SlackDriver:
 
     def slash(self, user: str, text: str, command: str = "/stuck", channel: str | None = None) -> Reply:
         channel = channel or self.channel
-        return self.send_form(
+        reply = self.send_form(
             {
                 "token": "legacy",
                 "team_id": self.team,
@@ -447,6 +453,32 @@ class SlackDriver:
                 "trigger_id": self.double.new_trigger(user),
             }
         )
+        self._show_ack(reply, channel, user)
+        return reply
+
+    def _show_ack(self, reply: Reply, channel: str, user: str) -> None:
+        """Slack shows a command's immediate answer to the person who typed it (or to all, if in_channel)."""
+        if reply.status != 200 or not reply.body.strip():
+            return
+        try:
+            answer = reply.json() if reply.body.lstrip().startswith("{") else {"text": reply.body}
+        except ValueError:
+            answer = {"text": reply.body}
+        if not isinstance(answer, dict) or not (answer.get("text") or answer.get("blocks")):
+            return
+        with self.double._lock:
+            ephemeral = answer.get("response_type", "ephemeral") != "in_channel"
+            self.double.messages.append(
+                Msg(
+                    self.double.next_ts(),
+                    channel,
+                    BOT_USER,
+                    answer.get("text") or "",
+                    _blocks(answer.get("blocks")),
+                    ephemeral_to=user if ephemeral else None,
+                )
+            )
+            self.double._bump()
 
     def mention(self, user: str, text: str, channel: str | None = None, **kwargs: Any) -> tuple[Msg, Reply]:
         channel = channel or self.channel

@@ -38,6 +38,7 @@ class LocalStack:
         reread_delay: float = 0.2,
         host: str = "127.0.0.1",
         port: int = 0,
+        slack_port: int = 0,
         account: str = "acme",
         **settings: Any,
     ):
@@ -49,7 +50,7 @@ class LocalStack:
         )
         self.slack = SlackDouble(latency=slack_latency, usergroups={OPS_GROUP: [GROUP_MEMBER]})
         self.vtex_server = self.vtex.serve()
-        self.slack.serve()
+        self.slack.serve(host, slack_port)
         self.settings = load_settings(
             slack_bot_token=BOT_TOKEN,
             slack_signing_secret=SIGNING_SECRET,

@@ -1,0 +1,53 @@
+"""`unstuck playground` as a person runs it: it prints the URL, serves the page, answers, and Ctrl-C stops it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_playground_starts_answers_and_stops_on_ctrl_c(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VTEX_", "UNSTUCK_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "playground", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert f"open http://127.0.0.1:{port}/" in line
+        base = f"http://127.0.0.1:{port}"
+        assert "unstuck playground" in httpx.get(base + "/").text
+        said = httpx.post(base + "/play/say", json={"user": "UOPS00001", "text": "/stuck 1500000000005-01"})
+        assert said.json()["status"] == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            state = httpx.get(base + "/play/state", params={"user": "UOPS00001", "since": -1}).json()
+            if any("Verifying invoice" in json.dumps(m["blocks"]) for m in state["messages"]):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("no answer in the playground")
+        assert len(state["demos"]) >= 12 and state["home"] is None
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+        assert "stopped" in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (tmp_path / "unstuck-playground.db").exists()
