@@ -10,14 +10,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot.errors import InvalidOrderId
-from bot.kb import KnowledgeBase
-from bot.lookup import Answer, Failure, look_up
-from bot.order_ids import validate_order_id
-from bot.report import text_report
 from bot.settings import ConfigError, Settings, load_settings
-from bot.vtex import VtexClient
+
+if TYPE_CHECKING:
+    from bot.vtex import VtexClient
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def vtex_client(settings: Settings, sandbox: bool) -> VtexClient:
+    # Imported here so that `unstuck audit` does not pay for the VTEX and diagnosis modules.
+    from bot.vtex import VtexClient
+
     if sandbox:
         from bot.sandbox import SANDBOX_ACCOUNT, SANDBOX_URL, sandbox_double
 
@@ -46,6 +47,12 @@ def vtex_client(settings: Settings, sandbox: bool) -> VtexClient:
 
 
 def cmd_why(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.errors import InvalidOrderId
+    from bot.kb import KnowledgeBase
+    from bot.lookup import Answer, Failure, look_up
+    from bot.order_ids import validate_order_id
+    from bot.report import text_report
+
     for raw in args.orders:
         try:
             validate_order_id(raw)

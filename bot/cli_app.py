@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from typing import Any
@@ -30,6 +31,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 3000), help="HTTP port (env PORT)")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on (default 0.0.0.0)")
     serve.add_argument("--sandbox", action="store_true", help="answer from the built-in demo store, not VTEX")
+    serve.add_argument("--workers", type=int, default=1, help="HTTP worker processes sharing the port (default 1)")
     serve.set_defaults(func=cmd_serve)
 
     play = sub.add_parser(
@@ -86,8 +88,33 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         from bot.settings import ConfigError
 
         raise ConfigError("PORT must be between 1 and 65535")
+    if args.workers < 1 or args.workers > 32:
+        from bot.settings import ConfigError
+
+        raise ConfigError("--workers must be between 1 and 32")
     setup_logging()
-    services, app = build(settings, args.sandbox)
+    if socket_mode:
+        services, app = start_app(settings, args.sandbox, settle=True)
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("unstuck running in Socket Mode")
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[union-attr]
+        return 0
+
+    listener = socket.create_server((args.host, args.port), backlog=1024, reuse_port=False)
+    log.info(
+        "unstuck listening on http://%s:%s/slack/events (health: /healthz), %d worker(s)",
+        args.host,
+        listener.getsockname()[1],
+        args.workers,
+    )
+    if args.workers == 1:
+        return serve_worker(listener, settings, args.sandbox, settle=True)
+    return supervise(listener, settings, args.sandbox, args.workers)
+
+
+def start_app(settings: Settings, sandbox: bool, settle: bool) -> tuple[Any, Any]:
+    services, app = build(settings, sandbox)
     from bot.app import learn_identity
     from bot.reconcile import reconcile
 
@@ -95,20 +122,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     def warm_up() -> None:
         learn_identity(app, token)
-        for action, state in reconcile(services, app.client):
-            log.info("reconciled action %s on %s: %s", action["id"], action["order_id"], state)
+        if settle:  # one process settles actions a crash left pending
+            for action, state in reconcile(services, app.client):
+                log.info("reconciled action %s on %s: %s", action["id"], action["order_id"], state)
 
     threading.Thread(target=warm_up, daemon=True, name="warm-up").start()
-    if socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    return services, app
 
-        log.info("unstuck running in Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[union-attr]
-        return 0
 
+def serve_worker(listener: socket.socket, settings: Settings, sandbox: bool, settle: bool) -> int:
     from bot.server import make_server
 
-    server = make_server(app, args.host, args.port, settings.slack_signing_secret.get_secret_value())  # type: ignore[union-attr]
+    services, app = start_app(settings, sandbox, settle)
+    secret = settings.slack_signing_secret.get_secret_value()  # type: ignore[union-attr]
+    server = make_server(app, "", 0, secret, sockets=[listener])
     stop = threading.Event()
 
     def shutdown(signum: int, frame: Any) -> None:
@@ -116,7 +143,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         server.close()
 
     signal.signal(signal.SIGTERM, shutdown)
-    log.info("unstuck listening on http://%s:%s/slack/events (health: /healthz)", args.host, server.effective_port)
     try:
         server.run()
     except (KeyboardInterrupt, OSError):
@@ -125,6 +151,56 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         services.close()
     return 0
+
+
+def supervise(listener: socket.socket, settings: Settings, sandbox: bool, workers: int) -> int:
+    """Pre-fork `workers` processes on one listening socket: one GIL per core. Each builds its own app, threads
+    and SQLite connections after the fork; SQLite's locks keep idempotency and the audit chain shared."""
+    children: list[int] = []
+    for index in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            _die_with_parent()
+            code = 1
+            try:
+                code = serve_worker(listener, settings, sandbox, settle=index == 0)
+            finally:
+                os._exit(code)
+        children.append(pid)
+    listener.close()
+
+    def forward(signum: int, frame: Any) -> None:
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    status = 0
+    while children:
+        try:
+            pid, code = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        children.remove(pid)
+        if code != 0 and children:  # a worker died: stop the rest rather than serve at reduced capacity
+            status = 1
+            forward(signal.SIGTERM, None)
+    return status
+
+
+def _die_with_parent() -> None:
+    """Workers must not outlive a killed supervisor (they would keep the port and serve stale config)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:

@@ -252,6 +252,7 @@ def _escape(text: str) -> str:
 class KnowledgeBase:
     def __init__(self, articles: list[Article]):
         self.articles = articles
+        self._cache: dict[tuple[str | None, int], Guidance | None] = {}
 
     @classmethod
     def load(cls, faq_dir: Path | str | None = None) -> KnowledgeBase:
@@ -285,7 +286,10 @@ class KnowledgeBase:
         return next((a for a in self.articles if a.builtin and "*" in a.statuses), None)
 
     def guidance(self, status: str | None, limit: int = MAX_GUIDANCE) -> Guidance | None:
-        article = self.article_for(status)
-        if article is None:
-            return None
-        return Guidance(article.title, article.url, article.guidance(limit), article.builtin)
+        key = (status, limit)
+        if key not in self._cache:  # articles do not change while the process runs; rendering them is not free
+            article = self.article_for(status)
+            self._cache[key] = (
+                Guidance(article.title, article.url, article.guidance(limit), article.builtin) if article else None
+            )
+        return self._cache[key]

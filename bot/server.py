@@ -85,13 +85,13 @@ def _reply(start_response: Callable[..., Any], status: str, body: dict[str, Any]
     return [data]
 
 
-def make_server(app: App, host: str, port: int, signing_secret: str, threads: int = 48) -> Any:
+def make_server(app: App, host: str, port: int, signing_secret: str, threads: int = 48, **kwargs: Any) -> Any:
     from waitress.server import create_server
 
+    where = {"sockets": kwargs["sockets"]} if kwargs.get("sockets") else {"host": host, "port": port}
     return create_server(
         wsgi_app(app, signing_secret),
-        host=host,
-        port=port,
+        **where,
         threads=threads,
         backlog=1024,
         connection_limit=2000,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +31,8 @@ class Services:
     account: str
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     reread_delay: float = 3.0
-    executor: Any = None  # the listener pool, drained before the database closes
+    executor: Any = None  # Bolt's listener pool: only quick work (ack, open a modal) runs there
+    work: Any = None  # the slow part of every answer and action (VTEX round trips), after ack()
     _timers: set[threading.Timer] = field(default_factory=set)
 
     @property
@@ -60,6 +62,19 @@ class Services:
             log.error("audit write failed for a question about %s: %s", order_id, exc)
         return result
 
+    def background(self, fn: Callable[[], None]) -> None:
+        """Run `fn` on the work pool so the listener thread is free for the next ack at once."""
+        if self.work is None:
+            self.work = ThreadPoolExecutor(max_workers=256, thread_name_prefix="work")
+
+        def run() -> None:
+            try:
+                fn()
+            except Exception:
+                log.exception("background work failed")
+
+        self.work.submit(run)
+
     def later(self, fn: Callable[[], None], delay: float | None = None) -> None:
         """Run `fn` once after a delay, off the listener pool; errors are logged, never raised."""
 
@@ -80,8 +95,9 @@ class Services:
         # Order matters: no listener or follow-up may touch SQLite once its connections are closed.
         for timer in list(self._timers):
             timer.cancel()
-        if self.executor is not None:
-            self.executor.shutdown(wait=True)
+        for pool in (self.executor, self.work):
+            if pool is not None:
+                pool.shutdown(wait=True)
         for timer in list(self._timers):
             timer.join(timeout=5)
         self.vtex.close()

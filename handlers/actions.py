@@ -65,8 +65,15 @@ def on_resend(
         value=int(data["a"]),
         click_key=f"{action.get('action_ts')}|{who.user_id}|{RESEND}",
     )
-    outcome = svc.actor.perform(intent, who, reply_to={"ru": body.get("response_url"), "ch": who.channel})
-    deliver(svc, outcome, who, data["o"], update_card=lambda m: respond(replace_original=True, **m.kwargs()), tell=tell)
+    reply_to = {"ru": body.get("response_url"), "ch": who.channel}
+
+    def act() -> None:
+        outcome = svc.actor.perform(intent, who, reply_to=reply_to)
+        deliver(
+            svc, outcome, who, data["o"], update_card=lambda m: respond(replace_original=True, **m.kwargs()), tell=tell
+        )
+
+    svc.background(act)
 
 
 def on_add_partial(
@@ -104,7 +111,7 @@ def on_add_partial(
         tell(f"Slack could not open the form ({reason}). Press the button again.")
         return
     view = opened.get("view") or {}
-    _refresh_form(svc, client, view.get("id"), view.get("hash"), meta, now)
+    svc.background(lambda: _refresh_form(svc, client, view.get("id"), view.get("hash"), meta, now))
 
 
 def _refresh_form(

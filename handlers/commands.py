@@ -24,4 +24,8 @@ def stuck_command(ack: Ack, command: dict[str, Any], respond: Respond, context: 
     ack(text=looking_up(ids) + extra)
     svc = services(context)
     who = who_from(command)
-    answer_each(svc, ids, who, lambda m: respond(response_type=svc.visibility, replace_original=False, **m.kwargs()))
+    svc.background(
+        lambda: answer_each(
+            svc, ids, who, lambda m: respond(response_type=svc.visibility, replace_original=False, **m.kwargs())
+        )
+    )

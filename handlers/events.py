@@ -26,14 +26,15 @@ def register(app: App) -> None:
 
 
 def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: Any) -> None:
-    reply(event, body, client, context, thread_ts=event.get("thread_ts") or event.get("ts"))
+    thread_ts = event.get("thread_ts") or event.get("ts")
+    services(context).background(lambda: reply(event, body, client, context, thread_ts=thread_ts))
 
 
 def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: Any) -> None:
     # Only plain DMs from people: edits, joins and bot posts (ours included) are not questions.
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return
-    reply(event, body, client, context, thread_ts=event.get("thread_ts"))
+    services(context).background(lambda: reply(event, body, client, context, thread_ts=event.get("thread_ts")))
 
 
 def reply(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: Any, thread_ts: str | None) -> None:

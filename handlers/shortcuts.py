@@ -52,9 +52,9 @@ def on_message_shortcut(ack: Ack, shortcut: dict[str, Any], respond: Respond, co
     # A response_url takes five messages: one for "looking up", four answers.
     ids = ids[: MAX_IDS - 1]
     respond(response_type="ephemeral", replace_original=False, text=looking_up(ids))
-    answer_each(
-        svc,
-        ids,
-        who_from(shortcut),
-        lambda m: respond(response_type=svc.visibility, replace_original=False, **m.kwargs()),
+    who = who_from(shortcut)
+    svc.background(
+        lambda: answer_each(
+            svc, ids, who, lambda m: respond(response_type=svc.visibility, replace_original=False, **m.kwargs())
+        )
     )

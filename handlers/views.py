@@ -145,8 +145,13 @@ def on_confirm_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], clie
     except (KeyError, TypeError, ValueError):
         tell("This form is out of date; nothing was sent. Ask again with `/stuck ORDER-ID`.")
         return
-    outcome = svc.actor.perform(intent, who, reply_to={"ru": meta.get("ru"), "ch": meta.get("ch")})
-    deliver(svc, outcome, who, meta["o"], update_card=update_card, tell=tell)
+    reply_to = {"ru": meta.get("ru"), "ch": meta.get("ch")}
+
+    def act() -> None:
+        outcome = svc.actor.perform(intent, who, reply_to=reply_to)
+        deliver(svc, outcome, who, meta["o"], update_card=update_card, tell=tell)
+
+    svc.background(act)
 
 
 def _channels(client: WebClient, meta: dict[str, Any], user: str):
