@@ -43,20 +43,30 @@ def _tell(respond: Respond):
     return lambda text: respond(response_type="ephemeral", replace_original=False, **notice(text).kwargs())
 
 
+def accepted_click(
+    body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient, context: Any, kind: str
+) -> tuple[Any, Any, Any, dict[str, Any]] | None:
+    """The click's services, clicker, ephemeral reply and button payload; None once it has been answered
+    (a malformed button, or someone who is not an operator: refused and logged)."""
+    svc, who, tell = services(context), who_from(body), _tell(respond)
+    data = button_value(action)
+    if data is None or (kind == RESEND and not data.get("n")):
+        tell("This button is malformed or out of date. Ask again with `/stuck ORDER-ID` for a fresh card.")
+        return None
+    if not svc.operators.allows(who.user_id, client):
+        refuse(svc, who, kind, data["o"], svc.operators.refusal(), tell)
+        return None
+    return svc, who, tell, data
+
+
 def on_resend(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient, context: Any
 ) -> None:
     ack()
-    svc = services(context)
-    who = who_from(body)
-    tell = _tell(respond)
-    data = button_value(action)
-    if data is None or not data.get("n"):
-        tell("This button is malformed or out of date. Ask again with `/stuck ORDER-ID` for a fresh card.")
+    accepted = accepted_click(body, action, respond, client, context, RESEND)
+    if accepted is None:
         return
-    if not svc.operators.allows(who.user_id, client):
-        refuse(svc, who, RESEND, data["o"], svc.operators.refusal(), tell)
-        return
+    svc, who, tell, data = accepted
     tell(f":hourglass_flowing_sand: Re-reading order {data['o']} and resending invoice {data['n']}…")
     intent = Intent(
         kind=RESEND,
@@ -80,16 +90,10 @@ def on_add_partial(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient, context: Any
 ) -> None:
     ack()
-    svc = services(context)
-    who = who_from(body)
-    tell = _tell(respond)
-    data = button_value(action)
-    if data is None:
-        tell("This button is malformed or out of date. Ask again with `/stuck ORDER-ID` for a fresh card.")
+    accepted = accepted_click(body, action, respond, client, context, ADD_PARTIAL)
+    if accepted is None:
         return
-    if not svc.operators.allows(who.user_id, client):
-        refuse(svc, who, ADD_PARTIAL, data["o"], svc.operators.refusal(), tell)
-        return
+    svc, who, tell, data = accepted
     now = svc.clock()
     container = body.get("container") or {}
     meta = {
