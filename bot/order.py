@@ -176,10 +176,6 @@ class Order(_Model):
         return {p.invoice_number for p in self.packages if p.invoice_number}
 
     @property
-    def total_by_id(self) -> dict[str, int]:
-        return {t.id: t.value for t in self.totals}
-
-    @property
     def external_sellers(self) -> list[Seller]:
         """Sellers other than the account itself (seller "1"): they invoice on their own order."""
         return [s for s in self.sellers if s.id and s.id != "1"]

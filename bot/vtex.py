@@ -75,10 +75,6 @@ class CircuitBreaker:
                 if self.failures >= self.threshold:
                     self.opened_at = self.clock()
 
-    @property
-    def is_open(self) -> bool:
-        return self.opened_at is not None and self.clock() < self.opened_at + self.cooldown
-
 
 class VtexClient:
     def __init__(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bot.doubles.slack import BOT_USER, text_of
+from bot.doubles.slack import BOT_USER
 from bot.doubles.stack import OPERATOR, VIEWER, LocalStack
 from bot.sandbox import DEMOS, SANDBOX_ACCOUNT
 
@@ -109,7 +109,3 @@ class Playground:
             "home": self.slack.homes.get(user),
             "demos": [{"order_id": d.order_id, "shows": d.shows} for d in DEMOS],
         }
-
-
-def plain_text(message: dict[str, Any]) -> str:
-    return text_of(message)
