@@ -75,6 +75,9 @@ def create_app(
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
         authorize=authorize,
         listener_executor=services.executor,
+        # Every listener only acks and hands slow work to the work pool, so it can run on the request's own
+        # thread: no hop to the listener pool and no 10 ms polling for the ack.
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
     app._unstuck_identity = services_identity  # type: ignore[attr-defined]

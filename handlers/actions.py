@@ -107,15 +107,23 @@ def on_add_partial(
         "ch": who.channel,
         "ts": container.get("message_ts") or (body.get("message") or {}).get("ts"),
     }
-    # The trigger id dies 3 s after the click: open the form first, fill in fresh numbers after.
+    svc.background(lambda: _open_form(svc, client, body.get("trigger_id"), meta, now, tell))
+
+
+def _open_form(
+    svc: Any, client: WebClient, trigger_id: str | None, meta: dict[str, Any], now: datetime, tell: Any
+) -> None:
+    # The trigger id dies 3 s after the click: open the form at once, fill in fresh numbers after.
     try:
-        opened = client.views_open(trigger_id=body["trigger_id"], view=partial_form(meta, now, loading=True))
+        if not trigger_id:
+            raise KeyError("trigger_id")
+        opened = client.views_open(trigger_id=trigger_id, view=partial_form(meta, now, loading=True))
     except (SlackApiError, KeyError) as exc:
         reason = exc.response.get("error") if isinstance(exc, SlackApiError) else "no trigger"
         tell(f"Slack could not open the form ({reason}). Press the button again.")
         return
     view = opened.get("view") or {}
-    svc.background(lambda: _refresh_form(svc, client, view.get("id"), view.get("hash"), meta, now))
+    _refresh_form(svc, client, view.get("id"), view.get("hash"), meta, now)
 
 
 def _refresh_form(

@@ -20,10 +20,12 @@ def on_home_opened(event: dict[str, Any], client: WebClient, context: Any) -> No
         return
     svc = services(context)
     user = event["user"]
-    rows = svc.store.recent(limit=20, kind="action")
-    client.views_publish(
-        user_id=user,
-        view=home_view(
-            rows, is_operator=svc.operators.allows(user, client), operators_configured=svc.operators.configured
-        ),
-    )
+
+    def publish() -> None:
+        rows = svc.store.recent(limit=20, kind="action")
+        operator = svc.operators.allows(user, client)
+        client.views_publish(
+            user_id=user, view=home_view(rows, is_operator=operator, operators_configured=svc.operators.configured)
+        )
+
+    svc.background(publish)
