@@ -84,10 +84,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.check_slack(socket_mode)
     if not args.sandbox:
         settings.check_vtex()
-    if not (0 < args.port < 65536):
+    if not (0 <= args.port < 65536):
         from bot.settings import ConfigError
 
-        raise ConfigError("PORT must be between 1 and 65535")
+        raise ConfigError("PORT must be between 1 and 65535 (0 picks a free port)")
     if args.workers < 1 or args.workers > 32:
         from bot.settings import ConfigError
 
@@ -101,7 +101,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[union-attr]
         return 0
 
-    listener = socket.create_server((args.host, args.port), backlog=1024, reuse_port=False)
+    try:
+        listener = socket.create_server((args.host, args.port), backlog=1024, reuse_port=False)
+    except OSError as exc:
+        print(f"unstuck: cannot listen on {args.host}:{args.port} ({exc.strerror})", file=sys.stderr)
+        return 2
     log.info(
         "unstuck listening on http://%s:%s/slack/events (health: /healthz), %d worker(s)",
         args.host,

@@ -1,8 +1,8 @@
 """`unstuck serve` as operators run it: one line on bad config, workers that share a port and die with it."""
 
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,12 +13,6 @@ import pytest
 from bot.doubles.slack import SlackDouble, SlackDriver
 from bot.doubles.vtex import VtexDouble
 from bot.sandbox import demo_orders
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def clean_env(**extra):
@@ -72,7 +66,6 @@ def test_workers_share_the_port_and_die_with_the_supervisor(tmp_path):
     vtex, slack = VtexDouble(demo_orders()), SlackDouble()
     vtex_server = vtex.serve()
     slack.serve()
-    port = free_port()
     env = clean_env(
         SLACK_BOT_TOKEN="xoxb-workers",
         SLACK_SIGNING_SECRET="workers-secret-123",
@@ -81,6 +74,7 @@ def test_workers_share_the_port_and_die_with_the_supervisor(tmp_path):
         VTEX_BASE_URL=vtex_server.url,
         UNSTUCK_DB=str(tmp_path / "a.db"),
     )
+    log = open(tmp_path / "serve.log", "w+")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -91,29 +85,35 @@ def test_workers_share_the_port_and_die_with_the_supervisor(tmp_path):
             "--host",
             "127.0.0.1",
             "--port",
-            str(port),
+            "0",
             "--workers",
             "2",
         ],
         env=env,
         cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
+        children: list[int] = []
+        while time.monotonic() < deadline and len(children) < 2:
+            children = [
+                int(c)
+                for t in os.listdir(f"/proc/{proc.pid}/task")
+                for c in open(f"/proc/{proc.pid}/task/{t}/children").read().split()
+            ]
+            time.sleep(0.05)
+        assert len(children) == 2, (tmp_path / "serve.log").read_text()
+        while time.monotonic() < deadline and "listening on" not in (tmp_path / "serve.log").read_text():
+            time.sleep(0.05)
+        port = int(re.search(r"listening on http://127.0.0.1:(\d+)", (tmp_path / "serve.log").read_text()).group(1))
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.05)
-        children = [
-            int(c)
-            for t in os.listdir(f"/proc/{proc.pid}/task")
-            for c in open(f"/proc/{proc.pid}/task/{t}/children").read().split()
-        ]
-        assert len(children) == 2
         driver = SlackDriver(slack, f"http://127.0.0.1:{port}", "workers-secret-123")
         for order in ("1500000000001-01", "1500000000002-01", "1500000000006-01", "1500000000007-01"):
             assert driver.slash("UVIEW0001", order).status == 200

@@ -3,8 +3,8 @@ pending action is settled from VTEX and the channel is told."""
 
 import json
 import os
+import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,28 +21,28 @@ SECRET = "crash-test-signing-secret"
 OPERATOR = "UOPS00001"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(env: dict, port: int) -> subprocess.Popen:
+def start(env: dict, log_path) -> tuple[subprocess.Popen, int]:
+    """Start `unstuck serve` on a free port it picks itself (no race with other sockets) and wait for health."""
+    log = open(log_path, "w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1", "--port", "0"],
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=log,
+        stderr=log,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
+        found = re.search(r"listening on http://127.0.0.1:(\d+)", open(log_path).read())
+        if found:
+            port = int(found.group(1))
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+                    return proc, port
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.05)
     proc.kill()
-    raise AssertionError("server did not start: " + proc.stdout.read().decode())
+    raise AssertionError("server did not start: " + open(log_path).read())
 
 
 @pytest.fixture
@@ -68,8 +68,7 @@ def world(tmp_path):
 @pytest.mark.parametrize(("lands", "expected"), [(True, "succeeded"), (False, "failed")])
 def test_killed_mid_invoice_is_reconciled_on_restart(world, lands, expected):
     vtex, slack, env, db = world
-    port = free_port()
-    proc = start(env, port)
+    proc, port = start(env, db.parent / "first.log")
     driver = SlackDriver(slack, f"http://127.0.0.1:{port}", SECRET)
     try:
         driver.slash(OPERATOR, "1500000000001-01")
@@ -91,7 +90,7 @@ def test_killed_mid_invoice_is_reconciled_on_restart(world, lands, expected):
         assert conn.execute("SELECT outcome FROM audit_log WHERE kind='action'").fetchall() == [("pending",)]
     time.sleep(2.2)  # VTEX finishes (or drops) the request on its side
 
-    proc = start(env, port)
+    proc, _ = start(env, db.parent / "second.log")
     try:
         told = slack.wait(
             lambda: next((c for c in slack.calls_to("response_url") if "After a restart" in str(c.body)), None),
