@@ -73,7 +73,8 @@ def on_resend(
         order_id=data["o"],
         invoice_number=str(data["n"]),
         value=int(data["a"]),
-        click_key=f"{action.get('action_ts')}|{who.user_id}|{RESEND}",
+        # Slack stamps every click with action_ts; the trigger id is unique per interaction too.
+        click_key=f"{action.get('action_ts') or body.get('trigger_id')}|{who.user_id}|{RESEND}",
     )
     reply_to = {"ru": body.get("response_url"), "ch": who.channel}
 

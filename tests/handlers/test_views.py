@@ -150,3 +150,28 @@ def test_order_invoiced_before_the_form_opened_shows_nothing_to_add(stack):
     stack.driver.click(OPERATOR, card, "add_partial_invoice")
     view = stack.slack.wait(lambda: (v := stack.slack.top_view(OPERATOR)) and "Nothing was sent" in text_of(v) and v)
     assert "already invoiced" in text_of(view)
+
+
+def test_reviews_without_a_view_id_are_told_apart_by_their_content(stack):
+    """A driver that omits view ids must still get one POST per distinct invoice, and one per repeat."""
+    from bot.doubles.slack import form_state
+
+    open_form(stack)
+    stack.driver.submit(OPERATOR, {"value_block": "10,00", "number_block": "NF-A"})
+    first = {k: v for k, v in stack.slack.top_view(OPERATOR).items() if k not in ("id", "root_view_id")}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0UNSTUCK"},
+        "user": {"id": OPERATOR},
+        "view": {**first, "state": {"values": form_state(first, {})}},
+    }
+    stack.driver.send_payload(payload)
+    stack.driver.send_payload(payload)
+    stack.slack.wait(lambda: len(stack.vtex.invoice_posts()) == 1)
+    # a second review, made after the first invoice: new number, and the missing amount it then showed
+    second = dict(
+        first, private_metadata=first["private_metadata"].replace('"NF-A"', '"NF-B"').replace('"a":12990', '"a":11990')
+    )
+    stack.driver.send_payload({**payload, "view": {**second, "state": {"values": {}}}})
+    stack.slack.wait(lambda: len(stack.vtex.invoice_posts()) == 2)
+    assert [p.json()["invoiceNumber"] for p in stack.vtex.invoice_posts()] == ["NF-A", "NF-B"]
