@@ -13,6 +13,7 @@ import sys
 import threading
 from typing import Any
 
+from bot.audit import HASHED
 from bot.settings import Settings
 
 log = logging.getLogger("unstuck")
@@ -235,22 +236,8 @@ def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-COLUMNS = [
-    "seq",
-    "at",
-    "kind",
-    "user_id",
-    "channel",
-    "workspace",
-    "order_id",
-    "account",
-    "action",
-    "inputs",
-    "outcome",
-    "http_status",
-    "receipt",
-    "detail",
-]
+# The audit row as people read it: everything but the hash chain's bookkeeping.
+COLUMNS = [c for c in HASHED if c not in ("action_id", "prev_hash")]
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:

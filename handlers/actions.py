@@ -13,10 +13,9 @@ from slack_sdk.errors import SlackApiError
 from bot.acting import Intent
 from bot.blocks import currency_meta, notice, notice_view, partial_form
 from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose
-from bot.errors import InvalidOrderId, VtexError
+from bot.errors import VtexError
 from bot.invoices import INVOICE_NUMBER, uninvoiced_items
-from bot.order_ids import validate_order_id
-from handlers.common import services, who_from
+from handlers.common import load_payload, services, who_from
 from handlers.outcomes import deliver, refuse
 
 
@@ -27,16 +26,10 @@ def register(app: App) -> None:
 
 def button_value(action: dict[str, Any]) -> dict[str, Any] | None:
     """The button's payload, or None when it was tampered with or comes from an older card."""
-    try:
-        data = json.loads(action.get("value") or "")
-        data["o"] = validate_order_id(data["o"])
-        if data.get("n") is not None and not INVOICE_NUMBER.match(str(data["n"])):
-            return None
-        if not isinstance(data.get("a"), int) or data["a"] < 0:
-            return None
-        return data
-    except (ValueError, KeyError, TypeError, InvalidOrderId):
+    data = load_payload(action.get("value"))
+    if data is None or (data.get("n") is not None and not INVOICE_NUMBER.match(str(data["n"]))):
         return None
+    return data
 
 
 def _tell(respond: Respond):

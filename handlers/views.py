@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -17,10 +16,8 @@ from bot.acting import Intent
 from bot.audit import Who
 from bot.blocks import CONFIRM_CALLBACK, FORM_CALLBACK, Message, currency_from, notice, partial_preview
 from bot.diagnosis import ADD_PARTIAL
-from bot.errors import InvalidOrderId
 from bot.invoices import INVOICE_KEY, INVOICE_NUMBER, InvoiceItem, InvoiceRequest
-from bot.order_ids import validate_order_id
-from handlers.common import services
+from handlers.common import load_payload, services
 from handlers.outcomes import deliver, refuse
 
 log = logging.getLogger("unstuck.views")
@@ -32,13 +29,7 @@ def register(app: App) -> None:
 
 
 def _meta(view: dict[str, Any]) -> dict[str, Any] | None:
-    try:
-        meta = json.loads(view.get("private_metadata") or "")
-        meta["o"] = validate_order_id(meta["o"])
-        int(meta["a"])
-        return meta
-    except (ValueError, KeyError, TypeError, InvalidOrderId):
-        return None
+    return load_payload(view.get("private_metadata"))
 
 
 def _value(values: dict[str, Any], block: str, action: str, key: str = "value") -> str:
