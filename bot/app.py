@@ -48,9 +48,7 @@ def build_services(
     )
 
 
-def create_app(
-    settings: Settings, services: Services, *, web_client: WebClient | None = None, workers: int = 64
-) -> App:
+def create_app(settings: Settings, services: Services, *, web_client: WebClient | None = None, workers: int = 4) -> App:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     client = web_client or WebClient(
         base_url=settings.slack_api_base or SLACK_API,

@@ -31,8 +31,12 @@ class Services:
     account: str
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     reread_delay: float = 3.0
-    executor: Any = None  # Bolt's listener pool: only quick work (ack, open a modal) runs there
-    work: Any = None  # the slow part of every answer and action (VTEX round trips), after ack()
+    executor: Any = None  # Bolt's listener pool (idle: listeners run on the request thread and only ack)
+    # The slow part of every answer and action (VTEX round trips), after ack(). Created with the services:
+    # creating it on first use raced when the first two questions arrived together.
+    work: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=256, thread_name_prefix="work")
+    )
     _timers: set[threading.Timer] = field(default_factory=set)
 
     @property
@@ -64,8 +68,6 @@ class Services:
 
     def background(self, fn: Callable[[], None]) -> None:
         """Run `fn` on the work pool so the listener thread is free for the next ack at once."""
-        if self.work is None:
-            self.work = ThreadPoolExecutor(max_workers=256, thread_name_prefix="work")
 
         def run() -> None:
             try:
