@@ -209,11 +209,12 @@ def audit_timings(tmp: Path) -> dict[str, float]:
     """App Home and `unstuck audit` over 100,000 audit rows."""
     import sqlite3
 
-    from bot.audit import GENESIS, AuditStore, row_hash
+    from bot.audit import GENESIS, row_hash
+    from bot.store import Store
     from bot.blocks import home_view
 
     db = tmp / "big.db"
-    AuditStore(db).close()
+    Store(db).close()
     rows, prev = [], GENESIS
     for seq in range(1, 100_001):
         kind = "action" if seq % 5 == 0 else "question"
@@ -245,11 +246,11 @@ def audit_timings(tmp: Path) -> dict[str, float]:
         )
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # measure reads, not the checkpoint of the bulk load
-    store = AuditStore(db)
+    store = Store(db)
     home = []
     for _ in range(50):
         started = time.perf_counter()
-        view = home_view(store.recent(limit=20, kind="action"), is_operator=True, operators_configured=True)
+        view = home_view(store.log.recent(limit=20, kind="action"), is_operator=True, operators_configured=True)
         json.dumps(view)
         home.append(time.perf_counter() - started)
     store.close()
@@ -315,6 +316,7 @@ def main() -> None:
         VTEX_ACCOUNT="bench",
         UNSTUCK_DB=str(tmp / "bench.db"),
         UNSTUCK_OPERATORS="UOPS00001",
+        UNSTUCK_USER_QUESTION_LIMIT="1000000",  # every simulated agent asks as one user
     )
     results: dict[str, dict[int, dict[str, float]]] = {}
     meta: dict[str, dict[str, float]] = {}

@@ -1,25 +1,38 @@
 """Sending an invoice to VTEX safely: the rules, without Slack.
 
-For every click: claim the idempotency keys, check the limits, re-read the order and check the
-recommendation still holds, write the pending audit row (no row, no call), POST exactly once, and
-record what VTEX said. When VTEX's answer is lost (timeout, 5xx), re-read the order to learn whether
-the invoice landed instead of guessing.
+For every click: claim the action (which locks the order), check the limits, re-read the order and
+check the fix still holds, write the pending row (no row, no call), POST exactly once, and record what
+VTEX said. When VTEX's answer is lost (timeout, 5xx), nobody knows whether it stored the invoice: the
+action becomes `unknown`, the order stays locked, and `settle_unsettled` re-reads the order over the
+next minutes until the invoice shows up (succeeded) or VTEX has shown long enough that it does not
+have it (failed, safe to try again). Messages are Slack mrkdwn, with outside text escaped.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from bot.audit import AuditError, AuditStore, Claim, Who
 from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose
 from bot.errors import VtexError
-from bot.invoices import InvalidInvoice, InvoiceRequest, partial_request, resend_request
+from bot.invoices import InvalidInvoice, InvoiceRequest, PartialDraft, partial_request, resend_request
+from bot.ledger import Claim, State
+from bot.mrkdwn import escape, mention, slack_date
 from bot.order import Order
+from bot.owner import is_gone, this_process
+from bot.store import Store
 from bot.vtex import VtexClient
 
+log = logging.getLogger("unstuck.acting")
+
 HOUR = timedelta(hours=1)
+NO_RECORD = (
+    "Nothing was sent: the audit log could not be written, and the bot never acts without a record. "
+    "Tell whoever runs the bot."
+)
 
 
 @dataclass(frozen=True)
@@ -30,42 +43,62 @@ class Intent:
     value: int  # cents the agent agreed to send
     click_key: str
     expected_missing: int | None = None  # partial: the missing amount the agent saw
-    issuance_date: datetime | None = None
-    invoice_key: str | None = None
-    invoice_url: str | None = None
+    draft: PartialDraft | None = None  # partial: exactly what the agent reviewed
 
 
 @dataclass(frozen=True)
 class Outcome:
     state: str  # succeeded | failed | refused | duplicate | stale | unknown
-    message: str
+    message: str  # mrkdwn
     order: Order | None = None
     receipt: str | None = None
     http_status: int | None = None
     action_id: int | None = None
 
 
-class Actor:
-    def __init__(
-        self,
-        vtex: VtexClient,
-        store: AuditStore,
-        *,
-        account: str,
-        order_limit: int = 5,
-        user_limit: int = 30,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ):
-        self.vtex = vtex
-        self.store = store
-        self.account = account
-        self.order_limit = order_limit
-        self.user_limit = user_limit
-        self.clock = clock
+@dataclass(frozen=True)
+class Settled:
+    action: dict[str, Any]
+    state: str  # succeeded | failed | unknown (still open)
+    message: str
 
-    def perform(self, intent: Intent, who: Who, reply_to: dict[str, str] | None = None) -> Outcome:
+
+@dataclass
+class _Progress:
+    posted: bool = False
+
+
+@dataclass
+class Timing:
+    """How long an action may take before others may settle it, and how long 'not there' must last."""
+
+    post_timeout: float = 5.0
+    read_budget: float = 10.0
+    margin: timedelta = timedelta(seconds=30)
+    settle_after: timedelta = timedelta(minutes=5)
+
+    @property
+    def claim_lease(self) -> timedelta:
+        return timedelta(seconds=self.read_budget + self.post_timeout) + self.margin
+
+    @property
+    def post_lease(self) -> timedelta:
+        return timedelta(seconds=self.post_timeout) + self.margin
+
+
+@dataclass
+class Actor:
+    vtex: VtexClient
+    store: Store
+    account: str
+    order_limit: int = 5
+    user_limit: int = 30
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    timing: Timing = field(default_factory=Timing)
+
+    def perform(self, intent: Intent, who: Any, reply_to: dict[str, Any] | None = None) -> Outcome:
         try:
-            claim = self.store.claim_action(
+            claim = self.store.ledger.claim(
                 who,
                 order_id=intent.order_id,
                 account=self.account,
@@ -73,106 +106,131 @@ class Actor:
                 invoice_number=intent.invoice_number,
                 value=intent.value,
                 click_key=intent.click_key,
+                lease=self.timing.claim_lease,
                 reply_to=reply_to,
+                owner=this_process(),
             )
-        except AuditError:
-            return Outcome(
-                "failed",
-                "Nothing was sent: the audit log could not be written, and the bot never acts "
-                "without a record. Tell whoever runs the bot.",
-            )
+        except Exception as exc:  # noqa: BLE001 - no record, no call, whatever broke
+            log.error("could not claim an invoice action on %s: %s", intent.order_id, exc)
+            return Outcome("failed", NO_RECORD)
         if not claim.is_new:
             return self._duplicate(claim, who, intent)
         action_id = claim.action_id
         assert action_id is not None
+        progress = _Progress()
+        try:
+            return self._run(action_id, intent, who, progress)
+        except Exception as exc:  # noqa: BLE001 - a claimed action always ends, never a stuck lock
+            log.exception("invoice action %s on %s broke", action_id, intent.order_id)
+            return self._broken(action_id, intent, exc, progress)
 
+    # -- the steps ------------------------------------------------------------------------------------
+
+    def _run(self, action_id: int, intent: Intent, who: Any, progress: _Progress) -> Outcome:
         limit = self._over_limit(intent, who)
         if limit:
-            self._finish(action_id, "refused", error=limit)
+            self._finish(action_id, State.REFUSED, error=limit)
             return Outcome("refused", limit, action_id=action_id)
-
         try:
             order = self.vtex.get_order(intent.order_id)
         except VtexError as exc:
-            self._finish(action_id, "failed", http_status=exc.status_code, error=f"re-read failed: {exc}")
+            self._finish(action_id, State.FAILED, http_status=exc.status_code, error=f"re-read failed: {exc}")
             return Outcome(
                 "failed",
-                f"Nothing was sent: the bot could not re-read the order first. {exc}",
+                f"Nothing was sent: the bot could not re-read the order first. {escape(str(exc))}",
                 action_id=action_id,
                 http_status=exc.status_code,
             )
-
         try:
             request = self._still_valid(order, intent)
         except _Stale as stale:
-            self._finish(action_id, "refused", error=f"stale: {stale}")
-            return Outcome("stale", f"Nothing was sent: {stale}", order=order, action_id=action_id)
-
+            self._finish(action_id, State.REFUSED, error=f"stale: {stale}")
+            return Outcome("stale", f"Nothing was sent: {escape(str(stale))}", order=order, action_id=action_id)
         try:
-            self.store.log_pending(action_id)
-        except AuditError:
-            self._finish(action_id, "failed", error="audit write failed; VTEX not called")
-            return Outcome(
-                "failed",
-                "Nothing was sent: the audit log could not be written, and the bot never acts "
-                "without a record. Tell whoever runs the bot.",
-                order=order,
-                action_id=action_id,
-            )
+            self.store.ledger.mark_posting(action_id, self.timing.post_lease)
+        except Exception:  # noqa: BLE001 - fail closed: no write-ahead row, no call
+            self._finish(action_id, State.FAILED, error="audit write failed; VTEX not called")
+            return Outcome("failed", NO_RECORD, order=order, action_id=action_id)
+        progress.posted = True
+        return self._post(action_id, intent, order, request)
 
+    def _post(self, action_id: int, intent: Intent, order: Order, request: InvoiceRequest) -> Outcome:
+        number = escape(intent.invoice_number)
         try:
             receipt = self.vtex.notify_invoice(intent.order_id, request)
         except VtexError as exc:
             if exc.maybe_delivered:
-                return self._settle_unknown(action_id, intent, exc)
-            self._finish(action_id, "failed", http_status=exc.status_code, error=str(exc))
+                return self._answer_lost(action_id, intent, exc)
+            self._finish(action_id, State.FAILED, http_status=exc.status_code, error=str(exc))
             return Outcome(
                 "failed",
-                f"VTEX did not accept the invoice. {exc}",
+                f"VTEX did not accept invoice {number}. {escape(str(exc))}",
                 order=order,
                 action_id=action_id,
                 http_status=exc.status_code,
             )
         except InvalidInvoice as exc:
-            self._finish(action_id, "failed", error=str(exc))
-            return Outcome("failed", f"Nothing was sent: {exc}", order=order, action_id=action_id)
-        self._finish(action_id, "succeeded", http_status=200, receipt=receipt.receipt)
+            self._finish(action_id, State.FAILED, error=str(exc))
+            return Outcome("failed", f"Nothing was sent: {escape(str(exc))}", order=order, action_id=action_id)
+        self._finish(action_id, State.SUCCEEDED, http_status=200, receipt=receipt.receipt)
         verb = "resent" if intent.kind == RESEND else "sent"
         return Outcome(
             "succeeded",
-            f"Invoice {intent.invoice_number} ({order.money(request.invoice_value)}) {verb} "
-            f"to VTEX. Receipt {receipt.receipt}.",
+            f"Invoice {number} ({order.money(request.invoice_value)}) {verb} to VTEX. "
+            f"VTEX's receipt: `{escape(receipt.receipt)}`.",
             order=order,
             receipt=receipt.receipt,
             http_status=200,
             action_id=action_id,
         )
 
-    # -- pieces ----------------------------------------------------------------------------------
+    def _broken(self, action_id: int, intent: Intent, exc: Exception, progress: _Progress) -> Outcome:
+        what = type(exc).__name__
+        if progress.posted:
+            self._finish(action_id, State.UNKNOWN, error=f"broke after posting: {what}")
+            return Outcome(
+                "unknown",
+                f"Something went wrong inside the bot after invoice {escape(intent.invoice_number)} was sent "
+                f"({what}). The order stays locked while the bot checks with VTEX; it posts the result here.",
+                action_id=action_id,
+            )
+        self._finish(action_id, State.FAILED, error=f"broke before posting: {what}")
+        return Outcome(
+            "failed",
+            f"Nothing was sent: something went wrong inside the bot ({what}). Try again; if it repeats, "
+            "tell whoever runs the bot.",
+            action_id=action_id,
+        )
 
-    def _finish(self, action_id: int, state: str, **kwargs: object) -> None:
+    def _finish(self, action_id: int, state: State, **kwargs: Any) -> bool:
         try:
-            self.store.finish_action(action_id, state, **kwargs)  # type: ignore[arg-type]
-        except AuditError:
-            pass  # the action row stays pending and `audit reconcile` settles it from VTEX
+            return self.store.ledger.finish(action_id, state, **kwargs) is not None
+        except Exception as exc:  # noqa: BLE001 - the lease runs out and settle_unsettled settles it
+            log.error("could not record action %s as %s: %s", action_id, state, exc)
+            return False
 
-    def _duplicate(self, claim: Claim, who: Who, intent: Intent) -> Outcome:
+    def _duplicate(self, claim: Claim, who: Any, intent: Intent) -> Outcome:
         first = claim.duplicate_of or {}
         state = first.get("state", "pending")
-        by = f"<@{first['user_id']}>" if first.get("user_id") else "someone"
-        number = first.get("invoice_number") or intent.invoice_number
-        if state == "pending":
-            text = f"Already in progress: {by} is sending invoice {number} for this order. Nothing else was sent."
-        elif state == "succeeded":
-            text = (
-                f"Already done: {by} sent invoice {number}"
-                + (f" (receipt {first['receipt']})." if first.get("receipt") else ".")
-                + " Nothing else was sent."
+        by = mention(first.get("user_id"))
+        number = escape(first.get("invoice_number") or intent.invoice_number)
+        when = _when(first.get("updated_at"))
+        if state in (State.PENDING, State.UNKNOWN):
+            wait = " VTEX has not confirmed it yet; the bot is checking." if state == State.UNKNOWN else ""
+            text = f"Already in progress: {by} is sending invoice {number} for this order.{wait} Nothing else was sent."
+        elif claim.reason == "recent":
+            until = _parse(first.get("updated_at"))
+            again = (
+                f" It can be resent again after {slack_date(until + self.store.ledger.resend_window)}." if until else ""
             )
+            text = f"Already done: {by} resent invoice {number} {when}. Nothing else was sent.{again}"
+        elif state == State.SUCCEEDED:
+            verb = "resent" if first.get("action") == RESEND else "sent"
+            text = f"Already done: {by} {verb} invoice {number} {when}. Nothing else was sent."
         else:
-            text = f"This click was already handled ({state}). Nothing else was sent."
+            text = f"This click was already handled ({escape(state)}). Nothing else was sent."
         try:
-            self.store.append(
+            self.store.log.append(
                 "action",
                 who,
                 order_id=intent.order_id,
@@ -182,18 +240,18 @@ class Actor:
                 inputs={"invoice_number": intent.invoice_number, "value": intent.value},
                 detail=f"same as action {first.get('id')} ({claim.reason})",
             )
-        except AuditError:
-            pass
+        except Exception as exc:  # noqa: BLE001 - nothing is sent either way
+            log.error("could not log a duplicate click: %s", exc)
         return Outcome("duplicate", text, receipt=first.get("receipt"), action_id=first.get("id"))
 
-    def _over_limit(self, intent: Intent, who: Who) -> str | None:
-        per_order = self.store.count_actions(since=HOUR, order_id=intent.order_id) - 1
+    def _over_limit(self, intent: Intent, who: Any) -> str | None:
+        per_order = self.store.ledger.count(since=HOUR, order_id=intent.order_id) - 1
         if per_order >= self.order_limit:
             return (
-                f"Refused: order {intent.order_id} already had {per_order} invoice actions in the last hour "
+                f"Refused: order {escape(intent.order_id)} already had {per_order} invoice actions in the last hour "
                 f"(limit {self.order_limit}). Check the order in the VTEX Admin before trying again."
             )
-        per_user = self.store.count_actions(since=HOUR, user_id=who.user_id) - 1
+        per_user = self.store.ledger.count(since=HOUR, user_id=who.user_id) - 1
         if per_user >= self.user_limit:
             return (
                 f"Refused: you already took {per_user} invoice actions in the last hour "
@@ -211,100 +269,130 @@ class Actor:
             if package is None:
                 raise _Stale(f"invoice {intent.invoice_number} is no longer on the order.")
             if offered is None or offered.invoice_number != intent.invoice_number:
-                raise _Stale(_changed(d.no_action_reason, order, "resending this invoice is no longer the fix"))
+                raise _Stale(_changed(d.no_action_reason, "resending this invoice is no longer the fix"))
             try:
                 return resend_request(package, order)
             except InvalidInvoice as exc:
                 raise _Stale(str(exc)) from None
         offered = next((a for a in d.actions if a.kind == ADD_PARTIAL), None)
         if offered is None:
-            raise _Stale(_changed(d.no_action_reason, order, "adding an invoice is no longer the fix"))
+            raise _Stale(_changed(d.no_action_reason, "adding an invoice is no longer the fix"))
         if intent.expected_missing is not None and order.missing != intent.expected_missing:
             raise _Stale(
                 f"the missing amount changed from {order.money(intent.expected_missing)} to "
                 f"{order.money(order.missing)} since you opened the form."
             )
+        if intent.draft is None:
+            raise _Stale("the form's content was lost; open it again.")
         try:
-            return partial_request(
-                order,
-                number=intent.invoice_number,
-                value=intent.value,
-                issuance_date=intent.issuance_date or self.clock(),
-                invoice_key=intent.invoice_key,
-                invoice_url=intent.invoice_url,
-            )
+            request = partial_request(order, intent.draft, self.clock())
         except InvalidInvoice as exc:
             raise _Stale(str(exc)) from None
+        if request.invoice_value != intent.value or request.invoice_number != intent.invoice_number:
+            raise _Stale("the invoice no longer matches what you reviewed.")
+        return request
 
-    def _settle_unknown(self, action_id: int, intent: Intent, exc: VtexError) -> Outcome:
-        """VTEX's answer was lost: the order itself says whether the invoice landed."""
+    # -- when VTEX's answer is lost ---------------------------------------------------------------------
+
+    def _answer_lost(self, action_id: int, intent: Intent, exc: VtexError) -> Outcome:
+        number = escape(intent.invoice_number)
         try:
             order = self.vtex.get_order(intent.order_id)
         except VtexError:
-            return Outcome(
-                "unknown",
-                f"VTEX did not confirm invoice {intent.invoice_number} ({exc}) and the order "
-                "could not be re-read. It stays pending; the bot checks again at its next start "
-                "(or run `unstuck audit reconcile`). Do not send it again by hand.",
-                action_id=action_id,
-                http_status=exc.status_code,
-            )
-        landed = self._landed(order, intent)
-        if landed:
+            order = None
+        if order is not None and _landed(order, intent.kind, intent.invoice_number):
             self._finish(
                 action_id,
-                "succeeded",
+                State.SUCCEEDED,
                 http_status=exc.status_code,
                 error=f"answer lost ({exc}); invoice found on the order",
             )
             return Outcome(
                 "succeeded",
-                f"VTEX's answer was lost, but re-reading the order shows invoice {intent.invoice_number} is there.",
+                f"VTEX's answer was lost, but re-reading the order shows invoice {number} is there.",
                 order=order,
                 action_id=action_id,
                 http_status=exc.status_code,
             )
-        self._finish(action_id, "failed", http_status=exc.status_code, error=f"{exc}; invoice not on the order")
+        self._finish(action_id, State.UNKNOWN, http_status=exc.status_code, error=f"answer lost: {exc}")
         return Outcome(
-            "failed",
-            f"VTEX did not take invoice {intent.invoice_number}: {exc} Re-reading the order "
-            "shows it is not there, so it is safe to try again.",
+            "unknown",
+            f"VTEX did not confirm invoice {number} ({escape(str(exc))}), and it may still store it. The order "
+            "stays locked while the bot re-reads it over the next minutes; the result is posted here. "
+            "Do not send it by hand.",
             order=order,
             action_id=action_id,
             http_status=exc.status_code,
         )
 
-    def _landed(self, order: Order, intent: Intent) -> bool:
-        if intent.kind == RESEND:
-            return order.status == "invoiced"  # a resend adds nothing visible unless it completes the order
-        return intent.invoice_number.lower() in {n.lower() for n in order.invoice_numbers}
-
-    def reconcile(self) -> list[tuple[dict[str, object], str]]:
-        """Settle actions left pending by a crash: the invoice number on the order means it was sent."""
+    def settle_unsettled(self) -> list[Settled]:
+        """Settle actions nobody is working on: their owner died (lease over) or VTEX's answer was lost."""
         settled = []
-        for action in self.store.pending_actions():
+        for action in self.store.ledger.unsettled(owner_gone=is_gone):
             try:
-                order = self.vtex.get_order(action["order_id"])
-            except VtexError as exc:
-                settled.append((action, f"still pending: {exc}"))
-                continue
-            number = (action.get("invoice_number") or "").lower()
-            present = number in {n.lower() for n in order.invoice_numbers}
-            if action["action"] == RESEND:
-                present = present and order.status == "invoiced"
-            state = "succeeded" if present else "failed"
-            self._finish(
-                int(action["id"]),
-                state,
-                error="reconciled after restart: invoice " + ("found" if present else "not found"),
-            )
-            settled.append((action, state))
+                settled.append(self._settle(action))
+            except Exception as exc:  # noqa: BLE001 - one broken action must not stop the others
+                log.error("could not settle action %s: %s", action.get("id"), exc)
+                settled.append(Settled(action, "unknown", f"still open: {type(exc).__name__}"))
         return settled
+
+    def _settle(self, action: dict[str, Any]) -> Settled:
+        action_id, number = int(action["id"]), str(action.get("invoice_number") or "")
+        open_states = (State.PENDING, State.UNKNOWN)
+        try:
+            order = self.vtex.get_order(action["order_id"])
+        except VtexError as exc:
+            return Settled(action, "unknown", f"still open: the order could not be re-read ({exc})")
+        if _landed(order, action["action"], number):
+            if self._finish(
+                action_id, State.SUCCEEDED, expect=open_states, error="settled: invoice found on the order"
+            ):
+                return Settled(action, "succeeded", f"VTEX has invoice {escape(number)}, so it *succeeded*.")
+            return Settled(action, "unknown", "settled by someone else")
+        if action["state"] == State.PENDING and not action.get("posted_at"):
+            if self._finish(action_id, State.FAILED, error="settled: stopped before VTEX was called"):
+                return Settled(action, "failed", "it stopped before VTEX was called, so nothing was sent. Try again.")
+            return Settled(action, "unknown", "settled by someone else")
+        since = _parse(action.get("posted_at")) or _parse(action.get("updated_at")) or self.clock()
+        absent_for = self.clock() - since
+        if absent_for < self.timing.settle_after:
+            if action["state"] == State.PENDING:
+                self._finish(action_id, State.UNKNOWN, error="owner gone after posting; checking with VTEX")
+            return Settled(action, "unknown", f"still open: not on the order after {int(absent_for.total_seconds())} s")
+        minutes = max(int(absent_for.total_seconds() // 60), 1)
+        if self._finish(
+            action_id, State.FAILED, expect=open_states, error=f"settled: not on the order after {minutes} min"
+        ):
+            return Settled(
+                action,
+                "failed",
+                f"VTEX has shown for {minutes} minutes that it does not have invoice {escape(number)}, so it *failed*. "
+                "It is safe to try again.",
+            )
+        return Settled(action, "unknown", "settled by someone else")
 
 
 class _Stale(Exception):
     pass
 
 
-def _changed(reason: str | None, order: Order, fallback: str) -> str:
+def _landed(order: Order, kind: str, number: str) -> bool:
+    if kind == RESEND:
+        return order.status == "invoiced"  # a resend adds nothing visible unless it completes the order
+    return number.lower() in {n.lower() for n in order.invoice_numbers}
+
+
+def _changed(reason: str | None, fallback: str) -> str:
     return f"the order changed and {fallback}" + (f": {reason}" if reason else ".")
+
+
+def _parse(stamp: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(stamp) if stamp else None
+    except ValueError:
+        return None
+
+
+def _when(stamp: str | None) -> str:
+    moment = _parse(stamp)
+    return f"at {slack_date(moment)}" if moment else "earlier"

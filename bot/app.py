@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -13,11 +13,11 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
-from bot.audit import AuditStore
 from bot.kb import KnowledgeBase
 from bot.operators import Operators
 from bot.services import Services
 from bot.settings import Settings
+from bot.store import Store
 from bot.vtex import VtexClient
 from handlers import register_all
 
@@ -29,7 +29,7 @@ def build_services(
     settings: Settings,
     *,
     vtex: VtexClient | None = None,
-    store: AuditStore | None = None,
+    store: Store | None = None,
     kb: KnowledgeBase | None = None,
     clock: Callable[[], datetime] | None = None,
     account: str | None = None,
@@ -40,11 +40,20 @@ def build_services(
         settings=settings,
         vtex=vtex or VtexClient.from_settings(settings),
         kb=kb or KnowledgeBase.load(settings.unstuck_faq_dir),
-        store=store or AuditStore(settings.unstuck_db, clock=clock),
+        store=store or open_store(settings, clock),
         operators=Operators(settings.operators),
         account=account or settings.vtex_account or "vtex",
         clock=clock,
         reread_delay=reread_delay,
+    )
+
+
+def open_store(settings: Settings, clock: Callable[[], datetime] | None = None) -> Store:
+    return Store(
+        settings.unstuck_db,
+        key=settings.audit_key,
+        resend_window=timedelta(seconds=settings.unstuck_resend_window),
+        clock=clock or (lambda: datetime.now(UTC)),
     )
 
 

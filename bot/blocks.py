@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.diagnosis import ADD_PARTIAL, RESEND, OfferedAction, humanize
 from bot.errors import RateLimited, Unavailable, VtexError
+from bot.invoices import InvoiceRequest
 from bot.lookup import Answer
-from bot.money import Currency
+from bot.mrkdwn import code, escape, link, mention, slack_date
 from bot.order_ids import EXPECTED_FORMS
+from bot.payloads import ButtonValue, FormRef, FormState
 
 Block = dict[str, Any]
 MAX_IDS = 5
@@ -54,38 +56,8 @@ def context(*texts: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(t, 3000) for t in texts[:10] if t]}
 
 
-def slack_date(moment: datetime) -> str:
-    """Rendered in each reader's own time zone by Slack; the fallback is UTC."""
-    stamp = int(moment.timestamp())
-    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{moment.strftime('%Y-%m-%d %H:%M UTC')}>"
-
-
 def admin_url(account: str, order_id: str) -> str:
     return f"https://{account}.myvtex.com/admin/orders/{order_id}"
-
-
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def currency_meta(currency: Currency) -> dict[str, Any]:
-    return {
-        "sy": currency.symbol,
-        "dd": currency.decimal_digits,
-        "ds": currency.decimal_separator,
-        "gs": currency.group_separator,
-        "sf": currency.symbol_first,
-    }
-
-
-def currency_from(meta: dict[str, Any]) -> Currency:
-    return Currency(
-        symbol=str(meta.get("sy", "$")),
-        decimal_digits=int(meta.get("dd", 2)),
-        decimal_separator=str(meta.get("ds", ".")),
-        group_separator=str(meta.get("gs", ",")),
-        symbol_first=bool(meta.get("sf", True)),
-    )
 
 
 # -- the answer card ---------------------------------------------------------------------------
@@ -98,8 +70,10 @@ def order_card(
     outcome: str | None = None,
     show_actions: bool = True,
     status_line: str | None = None,
+    now: datetime | None = None,
 ) -> Message:
     d, o = answer.diagnosis, answer.order
+    now = now or datetime.now(UTC)
     money = o.money
     icon = ":large_green_circle:" if d.status == "invoiced" else ":red_circle:" if d.stuck else ":large_blue_circle:"
     blocks: list[Block] = [{"type": "header", "text": plain(f"Order {d.order_id} · {d.status_name}", 150)}]
@@ -124,36 +98,56 @@ def order_card(
     blocks.append({"type": "section", "fields": fields})
     blocks.append(section(f"*Next step:* {escape(d.next_step)}"))
     for note in d.notes[:3]:
-        blocks.append(context(f":information_source: {note}"))
+        blocks.append(context(f":information_source: {escape(note)}"))
     if d.no_action_reason:
         blocks.append(section(f":no_entry_sign: *No invoice button:* {escape(d.no_action_reason)}"))
     if d.support_quote:
-        blocks.append(section(f"*Tell VTEX support:*\n```{d.support_quote.replace('`', '')}```"))
+        blocks.append(section(f"*Tell VTEX support:*\n```{escape(d.support_quote)}```"))
 
     if answer.guidance:
         g = answer.guidance
         blocks.append({"type": "divider"})
-        head = f"*FAQ: <{g.url}|{escape(g.title)}>*\n"
+        head = f"*FAQ: {link(g.url, g.title)}*\n"
         blocks.append(section(head + cut(g.text, 2900 - len(head))))
 
     blocks.append(
         context(
-            f"<{admin_url(account, d.order_id)}|Open in VTEX Admin> · VTEX status `{d.status}` · account `{account}`"
+            f"{link(admin_url(account, d.order_id), 'Open in VTEX Admin')} · VTEX status {code(d.status)} · "
+            f"account {code(account)}"
         )
     )
     if status_line:
         blocks.append(context(status_line))
     if outcome:
         blocks.append(section(outcome))
-    if show_actions and d.actions:
+    offered = [a for a in d.actions if not _resent_just_now(a, answer, now)]
+    if answer.last_resend and any(a.kind == RESEND for a in d.actions):
+        blocks.append(context(_resend_history(answer, now)))
+    if show_actions and offered:
         blocks.append(
-            {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": [action_button(a, answer) for a in d.actions]}
+            {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": [action_button(a, answer) for a in offered]}
         )
 
     text = f"{d.summary} Total {money(inv.order_value)}, invoiced {money(inv.invoiced)}, missing {money(inv.missing)}."
     if d.actions:
         text += " Suggested: " + ", ".join(_action_phrase(a, answer) for a in d.actions) + "."
+    text = escape(text)  # the notification text is mrkdwn too
     return Message(cut(text, 3000), blocks[:50])
+
+
+def _resent_just_now(action: OfferedAction, answer: Answer, now: datetime) -> bool:
+    """Within the resend window a second click would only be a duplicate: the button waits for the window."""
+    last = answer.last_resend
+    return action.kind == RESEND and last is not None and now < last.again_after
+
+
+def _resend_history(answer: Answer, now: datetime) -> str:
+    last = answer.last_resend
+    assert last is not None
+    said = f":repeat: Last resent by {mention(last.user_id)} {slack_date(last.at)}."
+    if now < last.again_after:
+        return said + f" It can be resent again after {slack_date(last.again_after)}."
+    return said + " VTEX has not moved the order since; resending again is a deliberate choice."
 
 
 def _action_phrase(action: OfferedAction, answer: Answer) -> str:
@@ -165,49 +159,27 @@ def _action_phrase(action: OfferedAction, answer: Answer) -> str:
 def action_button(action: OfferedAction, answer: Answer) -> Block:
     o = answer.order
     amount = o.money(action.amount)
+    value = ButtonValue(order=o.order_id, kind=action.kind, amount=action.amount, number=action.invoice_number)
+    button: Block = {"type": "button", "action_id": action.kind, "style": "primary", "value": value.dumps()}
     if action.kind == RESEND:
-        value = {"o": o.order_id, "n": action.invoice_number, "a": action.amount}
-        confirm = {
-            "title": plain("Resend this invoice?", 100),
+        number = escape(action.invoice_number or "")
+        last = answer.last_resend
+        again = f" It was last resent by {mention(last.user_id)} {slack_date(last.at)}." if last else ""
+        button["text"] = plain(f"{'Resend again' if last else 'Resend invoice'} {action.invoice_number}", 75)
+        button["confirm"] = {
+            "title": plain("Resend this invoice again?" if last else "Resend this invoice?", 100),
             "text": mrkdwn(
-                f"Send invoice *{action.invoice_number}* ({amount}) to VTEX again for order "
-                f"{o.order_id}. The bot re-reads the order first and sends it once.",
+                f"Send invoice *{number}* ({amount}) to VTEX again for order "
+                f"{o.order_id}.{again} The bot re-reads the order first and sends it once.",
                 300,
             ),
             "confirm": plain(f"Resend {action.invoice_number}", 30),
             "deny": plain("Cancel", 30),
         }
-        text, style = f"Resend invoice {action.invoice_number}", "primary"
     else:
-        value = {
-            "o": o.order_id,
-            "n": action.invoice_number,
-            "a": action.amount,
-            "f": int(action.full),
-            "t": o.value,
-            "c": currency_meta(o.currency),
-        }
-        what = "an invoice for the full value" if action.full else "a partial invoice for the missing amount"
-        number = f" (suggested number {action.invoice_number})" if action.invoice_number else ""
-        confirm = {
-            "title": plain("Add an invoice?", 100),
-            "text": mrkdwn(
-                f"Open a form to send {what}, *{amount}*{number}, for order {o.order_id}. You "
-                "review the exact invoice before anything is sent.",
-                300,
-            ),
-            "confirm": plain("Open the form", 30),
-            "deny": plain("Cancel", 30),
-        }
-        text, style = (f"Add invoice of {amount}" if action.full else f"Add partial invoice of {amount}"), "primary"
-    return {
-        "type": "button",
-        "action_id": action.kind,
-        "text": plain(text, 75),
-        "style": style,
-        "value": cut(json.dumps(value, separators=(",", ":")), 2000),
-        "confirm": confirm,
-    }
+        # No confirm dialog: the form itself and its review screen come before anything is sent.
+        button["text"] = plain(f"Add invoice of {amount}" if action.full else f"Add partial invoice of {amount}", 75)
+    return button
 
 
 def error_card(order_id: str | None, error: VtexError) -> Message:
@@ -222,7 +194,7 @@ def error_card(order_id: str | None, error: VtexError) -> Message:
     blocks = [section(f":warning: *{escape(title)}*\n{escape(str(error))}")]
     if what:
         blocks.append(context(what))
-    return Message(cut(f"{title}. {error}", 3000), blocks)
+    return Message(cut(escape(f"{title}. {error}"), 3000), blocks)
 
 
 def usage_message(problem: str | None = None) -> Message:
@@ -248,84 +220,130 @@ def notice(text: str) -> Message:
 
 # -- the partial invoice modal ----------------------------------------------------------------
 
+MAX_LINES = 85  # a modal holds 100 blocks; the rest of the form takes at most 15
 
-def partial_form(
-    meta: dict[str, Any], now: datetime, *, loading: bool = False, values: dict[str, str] | None = None
-) -> dict[str, Any]:
-    cur = currency_from(meta.get("c", {}))
-    missing, total = int(meta["a"]), int(meta.get("t", 0) or 0)
-    full = bool(meta.get("f"))
-    values = values or {}
+
+def loading_form(order_id: str, full: bool) -> dict[str, Any]:
+    """Opened at once (the trigger id dies after 3 s); filled in once the order is re-read."""
+    return {
+        "type": "modal",
+        "callback_id": FORM_CALLBACK,
+        "title": plain("Add invoice" if full else "Add partial invoice", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [section(f"Order *{escape(order_id)}*\n_Re-reading the order in VTEX…_")],
+    }
+
+
+def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any]:
+    cur = state.currency.currency()
+    zone = state.zone
+    order, missing, total = escape(state.order_id), cur.format(state.missing), cur.format(state.total)
     intro = (
-        f"Order *{meta['o']}* has no invoice yet. Its value is *{cur.format(missing)}*."
-        if full
-        else f"Order *{meta['o']}* is missing *{cur.format(missing)}*"
-        + (f" of *{cur.format(total)}*." if total else ".")
+        f"Order *{order}* has no invoice yet. Its value is *{missing}*."
+        if state.full
+        else f"Order *{order}* is missing *{missing}* of *{total}*."
     )
-    intro += " Nothing is sent until you review it on the next screen."
-    if loading:
-        intro += "\n_Re-reading the order in VTEX…_"
-    blocks = [
+    intro += (
+        " Choose what this invoice covers, as on the fiscal document from your ERP. "
+        "Nothing is sent until you review it."
+    )
+    blocks: list[Block] = [
         section(intro),
         _input(
             "number_block",
             "Invoice number",
-            {
-                "type": "plain_text_input",
-                "action_id": "number",
-                "max_length": 50,
-                **_initial(values.get("number") or meta.get("n")),
-            },
-            hint="From your ERP. Letters, digits and '-' only, different from every invoice on the order.",
+            {"type": "plain_text_input", "action_id": "number", "max_length": 50},
+            hint="Exactly as on the invoice your ERP issued. Letters, digits and '-' only.",
         ),
+    ]
+    goods = sum(line.price * line.quantity for line in state.lines)
+    fits = goods <= state.missing
+    if not state.lines:
+        blocks.append(section(f"All items are already invoiced: what is missing ({missing}) is shipping or fees."))
+    elif not fits:
+        blocks.append(
+            section(
+                f"The items still open are worth {cur.format(goods)}, more than the {missing} missing: the invoices "
+                "on the order already count more than their own items. Send the missing amount without items, or "
+                f"with items worth at most {missing}."
+            )
+        )
+    for n, line in enumerate(state.lines[:MAX_LINES]):
+        blocks.append(
+            _input(
+                f"item_{n}",
+                f"{line.name or 'Item'} · SKU {line.sku} · {cur.format(line.price)} each",
+                {
+                    "type": "number_input",
+                    "action_id": "quantity",
+                    "is_decimal_allowed": False,
+                    "min_value": "0",
+                    "max_value": str(line.quantity),
+                    "initial_value": str(line.quantity if fits else 0),
+                },
+                hint=f"Units on this invoice: 0 to {line.quantity} (not yet invoiced).",
+            )
+        )
+    if len(state.lines) > MAX_LINES:
+        blocks.append(
+            context(f"{len(state.lines) - MAX_LINES} more item lines are not shown; invoice them separately.")
+        )
+    if state.other > 0:
+        what = "Shipping and other charges still owed" if fits else "The missing amount without items"
+        option = {"text": plain(f"{what}: {cur.format(state.other)}", 75), "value": "yes"}
+        blocks.append(
+            _input(
+                "other_block",
+                "Charges",
+                {"type": "checkboxes", "action_id": "other", "options": [option], "initial_options": [option]},
+                optional=True,
+            )
+        )
+    blocks += [
         _input(
             "value_block",
             f"Value ({cur.symbol})",
-            {
-                "type": "plain_text_input",
-                "action_id": "value",
-                "max_length": 20,
-                **_initial(values.get("value") or cur.plain(missing)),
-            },
-            hint=f"At most {cur.format(missing)}.",
+            {"type": "plain_text_input", "action_id": "value", "max_length": 20},
+            optional=True,
+            hint=f"Leave empty: the value is what you chose above (at most {cur.format(state.missing)}). "
+            "Enter a lower value only to match your ERP's rounding.",
         ),
         _input(
             "date_block",
-            "Issuance date (UTC)",
-            {"type": "datepicker", "action_id": "date", "initial_date": values.get("date") or now.strftime("%Y-%m-%d")},
+            f"Issuance date ({zone})",
+            {"type": "datepicker", "action_id": "date", "initial_date": now.strftime("%Y-%m-%d")},
         ),
         _input(
             "time_block",
-            "Issuance time (UTC)",
-            {"type": "timepicker", "action_id": "time", "initial_time": values.get("time") or now.strftime("%H:%M")},
+            f"Issuance time ({zone})",
+            {"type": "timepicker", "action_id": "time"},
+            hint="As printed on the invoice.",
         ),
         _input(
             "key_block",
             "Invoice key",
-            {"type": "plain_text_input", "action_id": "key", "max_length": 100, **_initial(values.get("key"))},
+            {"type": "plain_text_input", "action_id": "key", "max_length": 100},
             optional=True,
-            hint="Fiscal access key (e.g. the NF-e key); some marketplaces require it.",
+            hint="The NF-e access key: 44 digits."
+            if cur.code == "BRL"
+            else "The fiscal access key, if your country has one; some marketplaces require it.",
         ),
         _input(
             "url_block",
             "Invoice URL",
-            {"type": "plain_text_input", "action_id": "url", "max_length": 2000, **_initial(values.get("url"))},
+            {"type": "plain_text_input", "action_id": "url", "max_length": 2000},
             optional=True,
         ),
     ]
     return {
         "type": "modal",
         "callback_id": FORM_CALLBACK,
-        "title": plain("Add invoice" if full else "Add partial invoice", 24),
+        "title": plain("Add invoice" if state.full else "Add partial invoice", 24),
         "submit": plain("Review", 24),
         "close": plain("Cancel", 24),
-        "private_metadata": cut(json.dumps(meta, separators=(",", ":")), 3000),
-        "blocks": blocks,
+        "private_metadata": ref.dumps(),
+        "blocks": blocks[:100],
     }
-
-
-def _initial(value: str | None) -> dict[str, str]:
-    return {"initial_value": value} if value else {}
 
 
 def _input(
@@ -343,24 +361,28 @@ def _input(
     return block
 
 
-def partial_preview(meta: dict[str, Any], body: dict[str, Any], invoiced_before: int, total: int) -> dict[str, Any]:
-    cur = currency_from(meta.get("c", {}))
-    after = invoiced_before + int(body["invoiceValue"])
+def partial_preview(state: FormState, ref: FormRef, request: InvoiceRequest) -> dict[str, Any]:
+    cur = state.currency.currency()
+    invoiced_before = state.total - state.missing
+    after = invoiced_before + request.invoice_value
     outcome = (
         "the order should move to *Invoiced*."
-        if after >= total
-        else f"{cur.format(total - after)} will still be missing."
+        if after >= state.total
+        else f"{cur.format(state.total - after)} will still be missing."
     )
-    shown = json.dumps(body, indent=1, ensure_ascii=False)
+    shown = json.dumps(request.to_json(), indent=1, ensure_ascii=False)
+    goods = request.items_total
     blocks = [
         section(":warning: *Check before sending.* An invoice cannot be taken back."),
         {
             "type": "section",
             "fields": [
-                mrkdwn(f"*Order*\n{meta['o']}"),
-                mrkdwn(f"*Invoice number*\n{escape(body['invoiceNumber'])}"),
-                mrkdwn(f"*Value*\n{cur.format(int(body['invoiceValue']))}"),
-                mrkdwn(f"*Invoiced after this*\n{cur.format(after)} of {cur.format(total)}"),
+                mrkdwn(f"*Order*\n{escape(state.order_id)}"),
+                mrkdwn(f"*Invoice number*\n{escape(request.invoice_number)}"),
+                mrkdwn(f"*Value*\n{cur.format(request.invoice_value)}"),
+                mrkdwn(f"*Invoiced after this*\n{cur.format(after)} of {cur.format(state.total)}"),
+                mrkdwn(f"*Items*\n{sum(i.quantity for i in request.items)} unit(s), {cur.format(goods)}"),
+                mrkdwn(f"*Shipping and charges*\n{cur.format(request.invoice_value - goods)}"),
             ],
         },
         section(f"After it, {outcome}"),
@@ -373,7 +395,7 @@ def partial_preview(meta: dict[str, Any], body: dict[str, Any], invoiced_before:
         "title": plain("Review invoice", 24),
         "submit": plain("Send to VTEX", 24),
         "close": plain("Back", 24),
-        "private_metadata": cut(json.dumps(meta, separators=(",", ":")), 3000),
+        "private_metadata": ref.dumps(),
         "blocks": blocks,
     }
 
@@ -419,11 +441,11 @@ def home_view(rows: list[dict[str, Any]], *, is_operator: bool, operators_config
         at = datetime.fromisoformat(row["at"])
         what = (row["action"] or "").replace("_", " ")
         number = f" {inputs.get('invoice_number')}" if inputs.get("invoice_number") else ""
-        receipt = f" · receipt `{row['receipt']}`" if row.get("receipt") else ""
+        receipt = f" · receipt {code(row['receipt'])}" if row.get("receipt") else ""
         blocks.append(
             section(
-                f"{icon} *{row['outcome']}* · {what}{escape(number)} on `{row['order_id']}` by "
-                f"<@{row['user_id']}> · {slack_date(at)}{receipt}"
+                f"{icon} *{escape(row['outcome'])}* · {escape(what)}{escape(number)} on {code(row['order_id'])} by "
+                f"{mention(row['user_id'])} · {slack_date(at)}{receipt}"
             )
         )
     return {"type": "home", "blocks": blocks[:100]}
@@ -438,7 +460,7 @@ def outcome_line(state: str, message: str, user_id: str, at: datetime) -> str:
         "duplicate": ":repeat:",
         "unknown": ":grey_question:",
     }.get(state, "•")
-    return f"{icon} {escape(message)}\n_<@{user_id}> · {slack_date(at)}_"
+    return f"{icon} {message}\n_{mention(user_id)} · {slack_date(at)}_"
 
 
 ACTION_IDS = (RESEND, ADD_PARTIAL)

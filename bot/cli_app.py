@@ -58,6 +58,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     audit.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format of list")
     audit.add_argument("--limit", type=int, default=50, help="how many recent entries to list (0 = all)")
     audit.add_argument("--sandbox", action="store_true", help="reconcile against the built-in demo store")
+    audit.add_argument(
+        "--expect-head", metavar="SEQ:HASH", help="verify: also check the head saved from an earlier verify"
+    )
     audit.set_defaults(func=cmd_audit)
 
 
@@ -121,15 +124,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def start_app(settings: Settings, sandbox: bool, settle: bool) -> tuple[Any, Any]:
     services, app = build(settings, sandbox)
     from bot.app import learn_identity
-    from bot.reconcile import reconcile
+    from bot.reconcile import keep_settling, reconcile
 
     token = settings.slack_bot_token.get_secret_value()  # type: ignore[union-attr]
 
     def warm_up() -> None:
         learn_identity(app, token)
-        if settle:  # one process settles actions a crash left pending
-            for action, state in reconcile(services, app.client):
-                log.info("reconciled action %s on %s: %s", action["id"], action["order_id"], state)
+        if settle:  # one process settles actions a crash left open, then keeps an eye on new ones
+            for item in reconcile(services, app.client):
+                log.info("action %s on %s: %s", item.action["id"], item.action["order_id"], item.state)
+            keep_settling(services, app.client, settings.unstuck_settle_interval)
 
     threading.Thread(target=warm_up, daemon=True, name="warm-up").start()
     return services, app
@@ -141,41 +145,71 @@ def serve_worker(listener: socket.socket, settings: Settings, sandbox: bool, set
     services, app = start_app(settings, sandbox, settle)
     secret = settings.slack_signing_secret.get_secret_value()  # type: ignore[union-attr]
     server = make_server(app, "", 0, secret, sockets=[listener])
+    log.info(
+        "worker %d: at most %d connections, %d-byte bodies, %.0f s per request",
+        os.getpid(),
+        server.adj.connection_limit,
+        server.adj.max_request_body_size - 1,
+        server.read_deadline,
+    )
     stop = threading.Event()
 
     def shutdown(signum: int, frame: Any) -> None:
         stop.set()
-        server.close()
+        server.drain()  # answer what is in flight, close idle keep-alive connections, then leave the loop
 
     signal.signal(signal.SIGTERM, shutdown)
+    code = 0
     try:
         server.run()
     except (KeyboardInterrupt, OSError):
         if not stop.is_set():
             server.close()
+    except Exception:  # the event loop itself failed: exit non-zero so a supervisor starts a fresh worker
+        log.exception("the HTTP server stopped")
+        code = 1
     finally:
         services.close()
-    return 0
+    return code
+
+
+# A worker that dies is replaced at once; if workers keep dying (more than CRASH_LIMIT deaths within
+# CRASH_WINDOW seconds, e.g. a broken disk), the supervisor stops rather than spin.
+CRASH_LIMIT = 5
+CRASH_WINDOW = 60.0
 
 
 def supervise(listener: socket.socket, settings: Settings, sandbox: bool, workers: int) -> int:
     """Pre-fork `workers` processes on one listening socket: one GIL per core. Each builds its own app, threads
-    and SQLite connections after the fork; SQLite's locks keep idempotency and the audit chain shared."""
-    children: list[int] = []
-    for index in range(workers):
+    and SQLite connections after the fork; SQLite's locks keep idempotency and the audit chain shared.
+
+    A worker that dies is restarted; the others keep serving meanwhile (the supervisor keeps the listening
+    socket, so the kernel queues new connections for whichever worker accepts next)."""
+    import time
+
+    parent = os.getpid()
+    slots: dict[int, int] = {}  # pid -> worker index
+    deaths: list[float] = []
+    stopping = threading.Event()
+
+    def spawn(index: int, settle: bool) -> None:
         pid = os.fork()
         if pid == 0:
-            _die_with_parent()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            _die_with_parent(parent)
             code = 1
             try:
-                code = serve_worker(listener, settings, sandbox, settle=index == 0)
+                code = serve_worker(listener, settings, sandbox, settle=settle)
+            except Exception:  # a worker reports and exits; the supervisor restarts it
+                log.exception("worker %d failed", os.getpid())
             finally:
                 os._exit(code)
-        children.append(pid)
-    listener.close()
+        slots[pid] = index
 
     def forward(signum: int, frame: Any) -> None:
-        for child in children:
+        stopping.set()
+        for child in list(slots):
             try:
                 os.kill(child, signal.SIGTERM)
             except ProcessLookupError:
@@ -183,22 +217,38 @@ def supervise(listener: socket.socket, settings: Settings, sandbox: bool, worker
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    for index in range(workers):
+        spawn(index, settle=index == 0)  # one process settles actions a crash left pending
     status = 0
-    while children:
-        try:
-            pid, code = os.wait()
-        except ChildProcessError:
-            break
-        except InterruptedError:
-            continue
-        children.remove(pid)
-        if code != 0 and children:  # a worker died: stop the rest rather than serve at reduced capacity
-            status = 1
-            forward(signal.SIGTERM, None)
+    try:
+        while slots:
+            try:
+                pid, raw = os.wait()
+            except ChildProcessError:
+                break
+            index = slots.pop(pid, -1)
+            if index < 0 or stopping.is_set():
+                continue
+            code = os.waitstatus_to_exitcode(raw)
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            now = time.monotonic()
+            deaths = [t for t in deaths if now - t < CRASH_WINDOW] + [now]
+            if len(deaths) > CRASH_LIMIT:
+                log.error("worker %d %s: %d workers died within %.0f s, stopping", pid, how, len(deaths), CRASH_WINDOW)
+                status = 1
+                forward(signal.SIGTERM, None)
+                continue
+            log.warning("worker %d %s; starting a new one", pid, how)
+            if len(deaths) > 1:  # back off when deaths follow each other
+                time.sleep(min(0.25 * 2 ** (len(deaths) - 2), 5.0))
+            if not stopping.is_set():
+                spawn(index, settle=index == 0)  # the settling role survives its worker
+    finally:
+        listener.close()
     return status
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int | None = None) -> None:
     """Workers must not outlive a killed supervisor (they would keep the port and serve stale config)."""
     try:
         import ctypes
@@ -206,6 +256,8 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    if parent is not None and os.getppid() != parent:  # the supervisor died before prctl took effect
+        os._exit(1)
 
 
 def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
@@ -213,6 +265,13 @@ def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
 
     db = os.environ.get("UNSTUCK_DB") or "./unstuck-playground.db"
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    # Ctrl-C (SIGINT) and SIGTERM stop it through our own handlers, installed before the URL is printed.
+    # Python raises KeyboardInterrupt only when its parent left SIGINT at the default: a job that a
+    # non-interactive shell starts in the background (`pytest &`, CI scripts) inherits SIGINT ignored, and
+    # Ctrl-C was then lost. A second Ctrl-C interrupts a slow shutdown.
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     try:
         playground = Playground(db, port=args.port)
     except OSError as exc:
@@ -223,13 +282,10 @@ def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
         f"audit log in {db}). Ctrl-C stops.",
         flush=True,
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     finally:
         playground.close()
         print("unstuck playground: stopped", flush=True)
@@ -241,16 +297,19 @@ COLUMNS = [c for c in HASHED if c not in ("action_id", "prev_hash")]
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.audit import AuditStore
+    from bot.app import open_store
 
-    store = AuditStore(settings.unstuck_db)
+    store = open_store(settings)
     try:
         if args.task == "verify":
-            result = store.verify()
+            result = store.log.verify(expect_head=args.expect_head)
             if result.ok:
-                print(f"audit log OK: {result.rows} entries, hash chain intact")
+                chain = "keyed hash chain" if result.keyed else "hash chain (no audit key: not tamper-proof)"
+                print(f"audit log OK: {result.rows} entries, {chain} intact, actions match it")
+                print(f"head: {result.head}  (save it; later run `unstuck audit verify --expect-head {result.head}`)")
                 return 0
-            print(f"audit log BROKEN at entry {result.first_bad_seq}: {result.reason}", file=sys.stderr)
+            where = f" at entry {result.first_bad_seq}" if result.first_bad_seq else ""
+            print(f"audit log BROKEN{where}: {result.reason}", file=sys.stderr)
             return 1
         if args.task == "reconcile":
             settings.check_vtex() if not args.sandbox else None
@@ -258,14 +317,15 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
             from bot.reconcile import reconcile
 
             settled = reconcile(services, app.client if app else None)
-            for action, state in settled:
+            for item in settled:
+                action = item.action
                 print(
                     f"action {action['id']} {action['action']} {action.get('invoice_number')} on "
-                    f"{action['order_id']}: {state}"
+                    f"{action['order_id']}: {item.state} ({item.message})"
                 )
-            print(f"{len(settled)} pending action(s) reconciled")
+            print(f"{len(settled)} open action(s) checked")
             return 0
-        rows = store.recent(limit=args.limit or 10**9)[::-1]
+        rows = store.log.recent(limit=args.limit or 10**9)[::-1]
         print_rows(rows, args.format)
         return 0
     finally:
@@ -289,7 +349,7 @@ def print_rows(rows: list[dict[str, Any]], fmt: str) -> None:
     elif fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _csv_cell(r.get(k)) for k in COLUMNS} for r in rows)
     else:
         if not rows:
             print("no audit entries yet")
@@ -303,3 +363,14 @@ def print_rows(rows: list[dict[str, Any]], fmt: str) -> None:
                 f"{r['at'][:19].replace('T', ' '):<20} {str(r['user_id']):<12} {str(r['order_id']):<22} "
                 f"{what:<20} {r['outcome']:<10} {detail[:60]}"
             )
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP's CSV injection rule).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    """A cell that a spreadsheet shows as text: a leading ' before anything it would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

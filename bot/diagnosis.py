@@ -3,18 +3,18 @@
 `diagnose(order, now)` reads nothing and sends nothing. Its invoice rules follow VTEX's FAQ
 "Why has my order stopped on Ready for Handling?":
 - Output invoices already cover the full order value (shipping included) -> resend that invoice;
-- they fall short -> add a partial invoice for the missing amount, under a new number;
+- they fall short -> add a partial invoice for the missing amount, under a new number from the ERP;
 - there is no invoice -> add an invoice for the full value;
 - invoiced, canceled, or a status where an invoice cannot help -> no invoice action, and say why.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from bot.invoices import INVOICE_NUMBER
 from bot.order import Order, Package
 from bot.statuses import StatusInfo, status_info
 
@@ -156,6 +156,12 @@ def diagnose(order: Order, now: datetime) -> Diagnosis:
         )
     elif invoices.output_count == 0:
         actions.append(OfferedAction(kind="add_partial_invoice", amount=order.value, full=True))
+    elif invoices.missing == 0 and not INVOICE_NUMBER.match(_latest(order.output_invoices).invoice_number):
+        reason = (
+            f"Invoice {_latest(order.output_invoices).invoice_number} holds characters (spaces, '/', symbols) that "
+            "stop the order from reaching Invoiced, so resending it cannot help. Correct it with your ERP and ask "
+            "VTEX support to replace it."
+        )
     elif invoices.missing == 0:
         latest = _latest(order.output_invoices)
         actions.append(
@@ -167,11 +173,7 @@ def diagnose(order: Order, now: datetime) -> Diagnosis:
                 f"resending the latest one ({latest.invoice_number}) asks VTEX to check the total again."
             )
     else:
-        actions.append(
-            OfferedAction(
-                kind="add_partial_invoice", amount=invoices.missing, invoice_number=suggest_invoice_number(order)
-            )
-        )
+        actions.append(OfferedAction(kind="add_partial_invoice", amount=invoices.missing))
 
     return Diagnosis(
         order_id=order.order_id,
@@ -210,20 +212,6 @@ def _latest(packages: list[Package]) -> Package:
     if dated:
         return max(dated, key=lambda p: p.issuance_date)  # type: ignore[arg-type,return-value]
     return packages[-1]
-
-
-def suggest_invoice_number(order: Order) -> str | None:
-    """A new number derived from the last Output invoice: `NF10001` -> `NF10001-2`, never one in use."""
-    outputs = order.output_invoices
-    if not outputs:
-        return None
-    base = re.sub(r"[^A-Za-z0-9-]", "", _latest(outputs).invoice_number).rstrip("-") or "INV"
-    base = re.sub(r"-\d+$", "", base) or base
-    taken = {n.lower() for n in order.invoice_numbers}
-    n = 2
-    while f"{base}-{n}".lower() in taken:
-        n += 1
-    return f"{base}-{n}"[:50]
 
 
 def humanize(delta: timedelta | None) -> str:

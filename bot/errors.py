@@ -9,6 +9,7 @@
     ├── RateLimited           429 after the retry budget
     ├── Unavailable           5xx, timeouts, refused connections, our circuit breaker
     ├── BadResponse           a body that is not the JSON VTEX documents (HTML login pages, truncation)
+    │   └── WrongOrder        an order other than the one asked for (a proxy or cache mixing answers up)
     └── RequestRejected       any other 4xx, such as a 400 on an invoice body
 
 Each error carries the order id and a sentence a support agent can act on (`str(error)`), plus a
@@ -79,6 +80,10 @@ class Unavailable(VtexError):
 
 class BadResponse(VtexError):
     title = "VTEX sent an unexpected answer"
+
+
+class WrongOrder(BadResponse):
+    title = "VTEX answered for another order"
 
 
 class RequestRejected(VtexError):

@@ -15,10 +15,20 @@ from bot.vtex import VtexClient
 
 
 @dataclass(frozen=True)
+class LastResend:
+    """The latest resend of the invoice the card offers to resend: who, when, and when it may be repeated."""
+
+    user_id: str
+    at: datetime
+    again_after: datetime
+
+
+@dataclass(frozen=True)
 class Answer:
     order: Order
     diagnosis: Diagnosis
     guidance: Guidance | None
+    last_resend: LastResend | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = self.diagnosis.to_dict()

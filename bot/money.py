@@ -1,9 +1,23 @@
-"""Money is integer cents everywhere; only display and modal input deal in decimals."""
+"""The one money rule: VTEX's OMS integers are cents; the sales policy only decides how they look.
+
+VTEX documents every OMS money field in cents (Get order `value` "in cents"; the invoice
+notification's "$24.99 -> 2499"), whatever the currency. `CurrencyDecimalDigits` only says how many
+decimals a person sees: VTEX's own store components divide by 100 and round for display. So a
+Chilean-peso order of `value` 1898000 is CLP 18.980, and an agent typing "18.980" means 1898000.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+CENTS = 100  # OMS integers are hundredths of the currency unit, always
+MAX_DIGITS = 12  # whole units an agent may type: far above any real invoice, far below overflow
+
+
+class AmountError(ValueError):
+    """What an agent typed is not an amount, or could be read two ways."""
 
 
 @dataclass(frozen=True)
@@ -16,48 +30,91 @@ class Currency:
     group_size: int = 3
     symbol_first: bool = True
 
+    @property
+    def digits(self) -> int:
+        """Decimals shown: the sales policy's, never more than cents can hold."""
+        return max(0, min(self.decimal_digits, 2))
+
     def format(self, cents: int) -> str:
-        """`R$ 1.259,90` for BRL; negative amounts keep their sign in front."""
+        """`R$ 1.259,90` for BRL, `CLP 18.980` for CLP; negative amounts keep their sign in front."""
         sign = "-" if cents < 0 else ""
-        whole, frac = divmod(abs(cents), 10**self.decimal_digits)
-        digits = str(whole)
-        if self.group_size > 0 and self.group_separator:
-            groups = []
-            while len(digits) > self.group_size:
-                groups.insert(0, digits[-self.group_size :])
-                digits = digits[: -self.group_size]
-            digits = self.group_separator.join([digits, *groups])
-        number = digits + (f"{self.decimal_separator}{frac:0{self.decimal_digits}d}" if self.decimal_digits else "")
+        number = self._number(abs(cents), self.digits, grouped=True)
         return f"{sign}{self.symbol} {number}" if self.symbol_first else f"{sign}{number} {self.symbol}"
 
     def plain(self, cents: int) -> str:
-        """Decimal form for inputs: no symbol, no grouping, the store's decimal separator."""
-        whole, frac = divmod(abs(cents), 10**self.decimal_digits)
-        sign = "-" if cents < 0 else ""
-        if not self.decimal_digits:
-            return f"{sign}{whole}"
-        return f"{sign}{whole}{self.decimal_separator}{frac:0{self.decimal_digits}d}"
+        """The amount for an input field: no symbol, no grouping, and exact (cents are never rounded away)."""
+        digits = self.digits if cents % CENTS == 0 or self.digits == 2 else 2
+        return ("-" if cents < 0 else "") + self._number(abs(cents), digits, grouped=False)
+
+    def _number(self, cents: int, digits: int, *, grouped: bool) -> str:
+        units = (Decimal(cents) / CENTS).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+        whole, _, frac = f"{units:f}".partition(".")
+        if grouped and self.group_size > 0 and self.group_separator:
+            groups = []
+            while len(whole) > self.group_size:
+                groups.insert(0, whole[-self.group_size :])
+                whole = whole[: -self.group_size]
+            whole = self.group_separator.join([whole, *groups])
+        return f"{whole}{self.decimal_separator}{frac}" if digits else whole
+
+    def example(self) -> str:
+        return self.plain(12990 if self.digits == 2 else 1298000)
 
     def parse(self, text: str) -> int:
-        """Cents from what a person typed: `129,90`, `129.90`, `1.234,56`, `R$ 10`. Raises ValueError."""
-        cleaned = re.sub(r"[^\d.,\-]", "", (text or "").replace(self.symbol, ""))
-        if not cleaned or cleaned.count("-") > 1 or ("-" in cleaned and not cleaned.startswith("-")):
-            raise ValueError("Enter an amount such as " + self.plain(12990) + ".")
+        """Cents from what a person typed in this currency's format: `129,90`, `129.90`, `1.234,56`,
+        `R$ 10`, `18.980` for CLP. Raises AmountError for nonsense and for what could be read two ways."""
+        cleaned = text or ""
+        for mark in (self.symbol, self.code):
+            cleaned = cleaned.replace(mark, "") if mark else cleaned
+        cleaned = re.sub(r"[\s\u00a0\u202f]", "", cleaned)
+        if not re.fullmatch(r"-?[\d.,]+", cleaned) or not re.search(r"\d", cleaned):
+            raise AmountError(f"Enter an amount such as {self.example()}.")
         negative = cleaned.startswith("-")
-        cleaned = cleaned.lstrip("-")
-        last = max(cleaned.rfind("."), cleaned.rfind(","))
-        whole, frac = cleaned, ""
-        if last >= 0 and 0 < len(cleaned) - last - 1 <= self.decimal_digits:
-            whole, frac = cleaned[:last], cleaned[last + 1 :]
-        if whole and not re.fullmatch(r"\d{1,3}([.,]\d{3})*|\d+", whole):
-            raise ValueError("That amount is not a number; enter it like " + self.plain(12990) + ".")
-        whole_digits = re.sub(r"[.,]", "", whole) or "0"
-        if not frac.isdigit() and frac:
-            raise ValueError("That amount is not a number; enter it like " + self.plain(12990) + ".")
-        if len(whole_digits) > 12:
-            raise ValueError("That amount is too large.")
-        cents = int(whole_digits) * 10**self.decimal_digits + int(frac.ljust(self.decimal_digits, "0") or 0)
+        whole, frac = self._split(cleaned.lstrip("-"))
+        if len(whole) > MAX_DIGITS:
+            raise AmountError("That amount is too large.")
+        cents = int(whole or "0") * CENTS + int(frac.ljust(2, "0"))
         return -cents if negative else cents
+
+    def _split(self, number: str) -> tuple[str, str]:
+        """Whole units and up to two decimals, each as digits only."""
+        bad = AmountError(f"That amount is not a number; enter it like {self.example()}.")
+        marks = [c for c in number if c in ".,"]
+        if not marks:
+            return number, ""
+        last = max(number.rfind("."), number.rfind(","))
+        head, tail = number[:last], number[last + 1 :]
+        if len(set(marks)) == 2:
+            # Both marks: the last one separates the decimals, the other one groups thousands.
+            if marks.count(number[last]) > 1:
+                raise bad
+            return self._grouped(head, bad), self._decimals(tail, bad)
+        mark = marks[0]
+        if len(marks) > 1:  # "1.234.567": only thousands can repeat
+            return self._grouped(number, bad), ""
+        if len(tail) == 3:
+            # "18.980" groups thousands when this currency groups with that mark or shows no decimals;
+            # otherwise ("1.234" in dollars) it could be 1.23 mistyped or 1234: ask instead of guessing.
+            if mark == self.group_separator or self.digits == 0:
+                return self._grouped(number, bad), ""
+            raise AmountError(
+                f"'{number}' could be read two ways. Enter it like {self.example()} "
+                f"({self.decimal_separator!r} before the decimals, no thousands separator)."
+            )
+        return head, self._decimals(tail, bad)
+
+    @staticmethod
+    def _grouped(number: str, bad: AmountError) -> str:
+        if not re.fullmatch(r"\d{1,3}([.,]\d{3})+|\d+", number) or len(set(re.sub(r"\d", "", number))) > 1:
+            raise bad
+        return re.sub(r"[.,]", "", number)
+
+    def _decimals(self, tail: str, bad: AmountError) -> str:
+        if not tail.isdigit():
+            raise bad
+        if len(tail) > 2:
+            raise AmountError(f"Use at most two decimals, like {self.example()}.")
+        return tail
 
 
 DEFAULT_CURRENCY = Currency()

@@ -1,14 +1,16 @@
 """The parts of VTEX's Get-order JSON that a diagnosis needs, parsed tolerantly.
 
-Unknown fields are ignored, missing optional fields take defaults, `null` lists become empty, and
-status strings are kept as VTEX sent them (new statuses must not break parsing). Money stays in
-integer cents as VTEX sends it.
+Unknown fields are ignored, missing fields take defaults, and `null` takes the field's default
+wherever the model has no use for "unknown" (VTEX's schema marks many fields nullable, e.g. a change's
+`discountValue`). Dates without a time zone are read as UTC. Status strings are kept as VTEX sent
+them (new statuses must not break parsing). Money stays in integer cents as VTEX sends it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -21,10 +23,17 @@ class _Model(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _null_lists_are_empty(cls, value: Any, info: Any) -> Any:
+    def _null_is_default(cls, value: Any, info: Any) -> Any:
         field = cls.model_fields.get(info.field_name)
-        if value is None and field is not None and field.default_factory is list:
-            return []
+        if value is None and field is not None and not field.is_required():
+            return field.get_default(call_default_factory=True)
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _naive_dates_are_utc(cls, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
         return value
 
 
@@ -32,6 +41,16 @@ class Total(_Model):
     id: str = ""
     name: str = ""
     value: int = 0
+
+
+class SellingPrice(_Model):
+    value: int = 0  # unit price in cents for `quantity` of the units
+    quantity: int = 0
+
+
+class PriceDefinition(_Model):
+    selling_prices: list[SellingPrice] = Field(default_factory=list)
+    total: int | None = None
 
 
 class Item(_Model):
@@ -44,10 +63,24 @@ class Item(_Model):
     price: int = 0
     selling_price: int | None = None
     is_gift: bool = False
+    # VTEX splits a total that does not divide evenly (3 units for 1000 -> 333, 333, 334); the Get-order
+    # example calls it priceDefinition, the schema priceDefinitions.
+    price_definition: PriceDefinition | None = Field(
+        default=None, validation_alias=AliasChoices("priceDefinition", "priceDefinitions", "price_definition")
+    )
 
     @property
     def unit_price(self) -> int:
         return self.selling_price if self.selling_price is not None else self.price
+
+    @property
+    def unit_prices(self) -> list[tuple[int, int]]:
+        """(unit price, units) in VTEX's own split when it adds up to the quantity, else the selling price."""
+        tiers = [(p.value, p.quantity) for p in (self.price_definition.selling_prices if self.price_definition else [])]
+        tiers = [(price, units) for price, units in tiers if units > 0]
+        if tiers and sum(units for _, units in tiers) == self.quantity:
+            return tiers
+        return [(self.unit_price, self.quantity)] if self.quantity > 0 else []
 
 
 class PackageItem(_Model):
@@ -82,8 +115,8 @@ class PackageAttachment(_Model):
     packages: list[Package] = Field(default_factory=list)
 
 
-class CurrencyFormatInfo(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class CurrencyFormatInfo(_Model):
+    model_config = ConfigDict(alias_generator=None)  # VTEX spells these in PascalCase
     CurrencyDecimalDigits: int = 2
     CurrencyDecimalSeparator: str = "."
     CurrencyGroupSeparator: str = ","
@@ -92,9 +125,44 @@ class CurrencyFormatInfo(BaseModel):
 
 
 class StorePreferences(_Model):
+    country_code: str | None = None
     currency_code: str = ""
     currency_symbol: str = ""
     currency_format_info: CurrencyFormatInfo | None = None
+    time_zone: str | None = None
+
+
+# VTEX names the store's time zone the Windows way; these are the zones of its markets.
+WINDOWS_ZONES = {
+    "E. South America Standard Time": "America/Sao_Paulo",
+    "SA Eastern Standard Time": "America/Fortaleza",
+    "Central Brazilian Standard Time": "America/Cuiaba",
+    "SA Western Standard Time": "America/Manaus",
+    "Tocantins Standard Time": "America/Araguaina",
+    "Bahia Standard Time": "America/Bahia",
+    "Pacific SA Standard Time": "America/Santiago",
+    "Argentina Standard Time": "America/Argentina/Buenos_Aires",
+    "SA Pacific Standard Time": "America/Bogota",
+    "Central Standard Time (Mexico)": "America/Mexico_City",
+    "Venezuela Standard Time": "America/Caracas",
+    "Paraguay Standard Time": "America/Asuncion",
+    "Montevideo Standard Time": "America/Montevideo",
+    "Eastern Standard Time": "America/New_York",
+    "Central Standard Time": "America/Chicago",
+    "Pacific Standard Time": "America/Los_Angeles",
+    "GMT Standard Time": "Europe/London",
+    "Romance Standard Time": "Europe/Paris",
+    "W. Europe Standard Time": "Europe/Berlin",
+    "UTC": "UTC",
+}
+
+
+def zone_named(name: str | None) -> tzinfo:
+    """The store's zone from VTEX's (Windows or IANA) name; UTC when unknown."""
+    try:
+        return ZoneInfo(WINDOWS_ZONES.get(name or "", name or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 class Seller(_Model):
@@ -110,8 +178,8 @@ class Marketplace(_Model):
 
 class ChangeData(_Model):
     reason: str | None = None
-    discount_value: int = 0
-    increment_value: int = 0
+    discount_value: int | None = None
+    increment_value: int | None = None
 
 
 class ChangesAttachment(_Model):
@@ -144,11 +212,6 @@ class Order(_Model):
     package_attachment: PackageAttachment | None = None
     store_preferences_data: StorePreferences | None = None
     changes_attachment: ChangesAttachment | None = None
-
-    @field_validator("value", mode="before")
-    @classmethod
-    def _value_none_is_zero(cls, value: Any) -> Any:
-        return 0 if value is None else value
 
     @property
     def packages(self) -> list[Package]:
@@ -192,8 +255,8 @@ class Order(_Model):
             return DEFAULT_CURRENCY
         info = prefs.currency_format_info or CurrencyFormatInfo()
         return Currency(
-            symbol=prefs.currency_symbol or prefs.currency_code or "$",
-            code=prefs.currency_code,
+            symbol=_inert(prefs.currency_symbol or prefs.currency_code or "$"),
+            code=_inert(prefs.currency_code),
             decimal_digits=max(0, min(info.CurrencyDecimalDigits, 4)),
             decimal_separator=info.CurrencyDecimalSeparator or ".",
             group_separator=info.CurrencyGroupSeparator,
@@ -203,6 +266,15 @@ class Order(_Model):
 
     def money(self, cents: int) -> str:
         return self.currency.format(cents)
+
+    @property
+    def zone(self) -> tzinfo:
+        return zone_named(self.store_preferences_data.time_zone if self.store_preferences_data else None)
+
+
+def _inert(text: str) -> str:
+    """A currency symbol goes into every amount shown: keep it free of markup characters."""
+    return "".join(ch for ch in text if ch not in "<>&`*_~|")[:8] or "$"
 
 
 def parse_order(data: Any) -> Order:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.errors import InvalidOrderId
+from bot.mrkdwn import code
 
 MAX_LENGTH = 80
 _VALID = re.compile(r"^(?:seq\d{6,}|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)$")
@@ -38,7 +39,7 @@ def validate_order_id(raw: str) -> str:
         raise InvalidOrderId(f"No order id was given. Expected one like {EXPECTED_FORMS}.")
     if len(candidate) > MAX_LENGTH or not _VALID.match(candidate) or not any(c.isdigit() for c in candidate):
         raise InvalidOrderId(
-            f"`{_printable(shown)}` is not a VTEX order id. Expected one like {EXPECTED_FORMS}.",
+            f"{code(_printable(shown))} is not a VTEX order id. Expected one like {EXPECTED_FORMS}.",
             order_id=None,
         )
     return candidate

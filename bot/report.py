@@ -6,6 +6,7 @@ import re
 
 from bot.diagnosis import RESEND, humanize
 from bot.lookup import Answer
+from bot.mrkdwn import unescape
 
 
 def text_report(answer: Answer) -> str:
@@ -31,8 +32,10 @@ def text_report(answer: Answer) -> str:
         if action.kind == RESEND:
             lines.append(f"  Recommended: resend invoice {action.invoice_number} ({o.money(action.amount)})")
         else:
-            suggestion = f", suggested number {action.invoice_number}" if action.invoice_number else ""
-            lines.append(f"  Recommended: {action.label.lower()} of {o.money(action.amount)}{suggestion}")
+            lines.append(
+                f"  Recommended: {action.label.lower()} of {o.money(action.amount)}, "
+                "under the number of a new invoice from your ERP"
+            )
     if d.no_action_reason:
         lines.append(f"  No invoice action: {d.no_action_reason}")
     if d.support_quote:
@@ -43,4 +46,4 @@ def text_report(answer: Answer) -> str:
 
 
 def _plain(mrkdwn: str) -> str:
-    return re.sub(r"(?<!\w)\*([^*]+)\*(?!\w)", r"\1", mrkdwn)
+    return unescape(re.sub(r"(?<!\w)\*([^*]+)\*(?!\w)", r"\1", mrkdwn))

@@ -20,6 +20,7 @@ BRL = {
     "currencyCode": "BRL",
     "currencySymbol": "R$",
     "currencyLocale": 1046,
+    "timeZone": "E. South America Standard Time",
     "currencyFormatInfo": {
         "CurrencyDecimalDigits": 2,
         "CurrencyDecimalSeparator": ",",
@@ -33,10 +34,26 @@ USD = {
     "currencyCode": "USD",
     "currencySymbol": "$",
     "currencyLocale": 1033,
+    "timeZone": "Eastern Standard Time",
     "currencyFormatInfo": {
         "CurrencyDecimalDigits": 2,
         "CurrencyDecimalSeparator": ".",
         "CurrencyGroupSeparator": ",",
+        "CurrencyGroupSize": 3,
+        "StartsWithCurrencySymbol": True,
+    },
+}
+# Chilean pesos show no decimals, but VTEX still counts them in cents: 1898000 is CLP 18.980.
+CLP = {
+    "countryCode": "CHL",
+    "currencyCode": "CLP",
+    "currencySymbol": "$",
+    "currencyLocale": 13322,
+    "timeZone": "Pacific SA Standard Time",
+    "currencyFormatInfo": {
+        "CurrencyDecimalDigits": 0,
+        "CurrencyDecimalSeparator": ",",
+        "CurrencyGroupSeparator": ".",
         "CurrencyGroupSize": 3,
         "StartsWithCurrencySymbol": True,
     },
@@ -65,6 +82,8 @@ DEMOS = [
     Demo("1500000000013-01", "Cancellation window, 10 minutes old: not stuck"),
     Demo("1500000000014-01", "Only a return (Input) invoice: it does not count"),
     Demo("1500000000015-01", "Items sold by another seller: invoice on the seller's order"),
+    Demo("1500000000016-01", "Chilean pesos (no decimals) with a partial invoice: add the missing amount"),
+    Demo("1500000000017-01", "Three candles for R$ 100,00: VTEX splits the price 33,33 + 33,33 + 33,34"),
 ]
 
 
@@ -276,7 +295,33 @@ def demo_orders(now: datetime | None = None) -> list[dict[str, Any]]:
             sellers=[{"id": "1", "name": "Sandbox Store"}, {"id": "furniturehub", "name": "Furniture Hub"}],
             sellerOrderId="FHB-1500000000015-01",
         ),
+        _order(
+            "1500000000016-01",
+            "handling",
+            now,
+            3 * d,
+            items=[("6001", "Parka", 4990000, 1), ("6002", "Gorro", 899000, 2)],
+            shipping=350000,
+            currency=CLP,
+            packages=[_invoice("F-16001", 4990000, now - 3 * d, items=[(0, 1, 4990000)])],
+        ),
+        _split_price(
+            _order("1500000000017-01", "handling", now, 2 * d, items=[("7001", "Candle", 3333, 3)], shipping=0)
+        ),
     ]
+
+
+def _split_price(order: dict[str, Any]) -> dict[str, Any]:
+    """R$ 100,00 for three units does not divide evenly: VTEX prices two at 33,33 and one at 33,34."""
+    item = order["items"][0]
+    item["priceDefinition"] = {
+        "sellingPrices": [{"value": 3333, "quantity": 2}, {"value": 3334, "quantity": 1}],
+        "calculatedSellingPrice": 3333,
+        "total": 10000,
+        "reason": None,
+    }
+    order["value"] = order["totals"][0]["value"] = 10000
+    return order
 
 
 def sandbox_double(now: datetime | None = None, **kwargs: Any) -> VtexDouble:

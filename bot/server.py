@@ -2,12 +2,24 @@
 
 waitress is a production WSGI server in pure Python: threaded, with a real listen backlog, so a
 burst of slash commands is queued rather than reset (the stdlib server behind `app.start()` is not).
+
+It is configured to survive hostile clients, none of which needs a valid signature:
+- a flood of idle connections: the event loop uses poll() (select() fails past file descriptor 1023),
+  the soft RLIMIT_NOFILE is raised to the hard limit, the connection limit stays below it, and at the
+  limit the connections idle the longest are closed so that new ones (Slack's) are still accepted;
+- huge bodies: a Content-Length over MAX_BODY is answered 413 as soon as the headers are in, before a
+  byte of the body is read or spooled;
+- slow senders: a request must arrive whole within READ_DEADLINE seconds, however steadily it trickles;
+  an idle keep-alive connection is closed after IDLE_TIMEOUT seconds.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
+import resource
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -15,10 +27,20 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
 
 log = logging.getLogger("unstuck.server")
 EVENTS_PATH = "/slack/events"
-MAX_BODY = 1_000_000
+MAX_BODY = 1_000_000  # Slack's payloads are a few kilobytes; a view submission stays well under this
+MAX_HEADERS = 64 * 1024
+READ_DEADLINE = 10.0  # seconds for a whole request (headers and body) to arrive
+IDLE_TIMEOUT = 30  # seconds a keep-alive connection may sit idle between requests
+MAX_CONNECTIONS = 4000
+FD_RESERVE = 256  # descriptors kept for SQLite, the VTEX and Slack clients, pipes and logs
+FD_CEILING = 65536  # how far the soft descriptor limit is raised when the hard limit allows more
+DRAIN_TIMEOUT = 10.0  # at shutdown, seconds to finish the requests being answered
 
 
 def wsgi_app(app: App, signing_secret: str) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
@@ -85,20 +107,128 @@ def _reply(start_response: Callable[..., Any], status: str, body: dict[str, Any]
     return [data]
 
 
-def make_server(app: App, host: str, port: int, signing_secret: str, threads: int = 48, **kwargs: Any) -> Any:
-    from waitress.server import create_server
+def raise_fd_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE towards the hard limit (capped at FD_CEILING); returns the soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = FD_CEILING if hard == resource.RLIM_INFINITY else min(hard, FD_CEILING)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            soft = want
+        except (ValueError, OSError):
+            log.warning("could not raise the open-file limit above %d", soft)
+    return FD_CEILING if soft == resource.RLIM_INFINITY else soft
 
-    where = {"sockets": kwargs["sockets"]} if kwargs.get("sockets") else {"host": host, "port": port}
-    return create_server(
-        wsgi_app(app, signing_secret),
-        **where,
-        threads=threads,
-        backlog=1024,
-        connection_limit=2000,
-        channel_timeout=30,
-        clear_untrusted_proxy_headers=True,
-        ident="unstuck",
-    )
+
+def connection_limit_for(fd_limit: int) -> int:
+    """Connections waitress may hold: each can use two descriptors (its socket and a spooled body)."""
+    return max(32, min(MAX_CONNECTIONS, (fd_limit - FD_RESERVE) // 2))
+
+
+class HardenedChannel(HTTPChannel):
+    """Remembers when the request being read began, so a request trickled in byte by byte can be cut off."""
+
+    request_started = 0.0
+
+    def received(self, data: bytes) -> bool:
+        if self.request is None and data:
+            self.request_started = time.time()
+        return super().received(data)
+
+
+class HardenedServer(TcpWSGIServer):
+    """waitress's TCP server plus a total read deadline per request and shedding of idle connections."""
+
+    channel_class = HardenedChannel
+    read_deadline = READ_DEADLINE
+    draining_since: float | None = None
+
+    def drain(self) -> None:
+        """Stop accepting; the loop ends once the requests being answered are flushed (or after DRAIN_TIMEOUT).
+        Safe to call from a signal handler on the loop's thread."""
+        self.accepting = False
+        self.draining_since = time.time()
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)  # idle keep-alive connections (channel_timeout)
+        cutoff = now - self.read_deadline
+        slow = [
+            ch
+            for ch in self.active_channels.values()
+            if ch.request is not None and not ch.requests and not ch.will_close and ch.request_started < cutoff
+        ]
+        for channel in slow:
+            channel.will_close = True
+        if slow:
+            log.info("closed %d connection(s) too slow to send a request (%.0f s)", len(slow), self.read_deadline)
+
+    def readable(self) -> bool:
+        if self.draining_since is not None:
+            self._drain_step()
+            return False
+        if self.accepting and len(self._map) >= self.adj.connection_limit:
+            self.shed()
+        return bool(super().readable())
+
+    def _drain_step(self) -> None:
+        busy = False
+        for channel in list(self.active_channels.values()):
+            if channel.requests or channel.total_outbufs_len:
+                busy = True
+            else:
+                channel.will_close = True
+        if not busy or time.time() - self.draining_since > DRAIN_TIMEOUT:  # type: ignore[operator]
+            raise SystemExit  # ends run(), which then stops waitress's worker threads
+
+    def shed(self) -> None:
+        """At the connection limit, close the tenth of connections idle the longest (none with a request being
+        answered), so a flood of idle sockets cannot lock Slack out."""
+        idle = [ch for ch in self.active_channels.values() if not ch.requests and not ch.will_close]
+        if not idle:
+            return
+        victims = heapq.nsmallest(max(1, self.adj.connection_limit // 10), idle, key=lambda ch: ch.last_activity)
+        for channel in victims:
+            channel.will_close = True
+        log.warning("connection limit %d reached: closed the %d most idle", self.adj.connection_limit, len(victims))
+
+
+def make_server(
+    app: App,
+    host: str,
+    port: int,
+    signing_secret: str,
+    threads: int = 48,
+    *,
+    sockets: list[Any] | None = None,
+    connection_limit: int | None = None,
+    read_deadline: float = READ_DEADLINE,
+    idle_timeout: int = IDLE_TIMEOUT,
+) -> HardenedServer:
+    """A waitress server for the app on `sockets[0]` (an already listening socket, as pre-forked workers share)
+    or on the first address of host:port."""
+    limit = connection_limit or connection_limit_for(raise_fd_limit())
+    options: dict[str, Any] = {
+        "threads": threads,
+        "backlog": 1024,
+        "connection_limit": limit,
+        "channel_timeout": idle_timeout,
+        "cleanup_interval": 1,  # how often the deadlines above are enforced
+        "asyncore_use_poll": True,
+        "max_request_body_size": MAX_BODY + 1,  # waitress refuses a Content-Length >= this
+        "max_request_header_size": MAX_HEADERS,
+        "clear_untrusted_proxy_headers": True,
+        "ident": "unstuck",
+    }
+    application = wsgi_app(app, signing_secret)
+    if sockets:
+        sock = sockets[0]
+        adj = Adjustments(sockets=[sock], **options)
+        sockinfo = (sock.family, sock.type, sock.proto, sock.getsockname())
+        server = HardenedServer(application, {}, _sock=sock, adj=adj, bind_socket=False, sockinfo=sockinfo)
+    else:
+        server = HardenedServer(application, {}, adj=Adjustments(host=host, port=port, **options))
+    server.read_deadline = read_deadline
+    return server
 
 
 def stop_server(server: Any, thread: Any = None) -> None:

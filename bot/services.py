@@ -2,23 +2,66 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.acting import Actor
-from bot.audit import AuditError, AuditStore, Who
+from bot.acting import Actor, Timing
+from bot.audit import AuditError, Who
 from bot.kb import KnowledgeBase
-from bot.lookup import Answer, Failure, look_up
+from bot.lookup import Answer, Failure, LastResend, look_up
 from bot.operators import Operators
 from bot.settings import Settings
+from bot.store import Store
 from bot.vtex import VtexClient
 
 log = logging.getLogger("unstuck")
+
+# Questions waiting for a work thread beyond which new ones are answered "busy" at once.
+QUEUE_LIMIT = 200
+BUSY = (
+    ":hourglass_flowing_sand: The bot is busy with many questions right now, so it did not look "
+    "{ids} up. Try again in a minute."
+)
+
+
+class QuestionLimit:
+    """At most `limit` questions (order ids looked up) per Slack user in any `window` seconds."""
+
+    def __init__(self, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.window = window
+        self.clock = clock
+        self._asked: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, user_id: str, wanted: int, limit: int) -> tuple[int, float]:
+        """How many of `wanted` questions the user may ask now, and the seconds until the next one frees up."""
+        with self._lock:
+            now = self.clock()
+            if len(self._asked) > 1000:  # forget users who asked nothing within the window
+                self._asked = {u: q for u, q in self._asked.items() if q and now - q[-1] < self.window}
+            asked = self._asked.setdefault(user_id, deque())
+            while asked and now - asked[0] >= self.window:
+                asked.popleft()
+            granted = max(0, min(wanted, limit - len(asked)))
+            asked.extend([now] * granted)
+            wait = asked[0] + self.window - now if len(asked) >= limit else 0.0
+            return granted, wait
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Which of the ids a person asked about are answered now, and what to tell them about the rest."""
+
+    ids: list[str]
+    notice: str | None = None  # why some or all were not looked up (question limit, busy)
 
 
 @dataclass
@@ -26,7 +69,7 @@ class Services:
     settings: Settings
     vtex: VtexClient
     kb: KnowledgeBase
-    store: AuditStore
+    store: Store
     operators: Operators
     account: str
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -38,6 +81,15 @@ class Services:
         default_factory=lambda: ThreadPoolExecutor(max_workers=256, thread_name_prefix="work")
     )
     _timers: set[threading.Timer] = field(default_factory=set)
+    # Bounded work: questions are refused "busy" once `max_waiting` jobs wait for a work thread.
+    max_waiting: int = QUEUE_LIMIT
+    question_limit: QuestionLimit = field(default_factory=QuestionLimit)
+    # Short replies to refused questions (busy, over the limit) go out on their own small pool.
+    notices: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="notice")
+    )
+    _waiting: dict[str, int] = field(default_factory=lambda: {"work": 0, "notices": 0})
+    _waiting_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def actor(self) -> Actor:
@@ -48,6 +100,11 @@ class Services:
             order_limit=self.settings.unstuck_order_action_limit,
             user_limit=self.settings.unstuck_user_action_limit,
             clock=self.clock,
+            timing=Timing(
+                post_timeout=self.vtex.timeout,
+                read_budget=self.vtex.budget,
+                settle_after=timedelta(seconds=self.settings.unstuck_settle_after),
+            ),
         )
 
     @property
@@ -57,25 +114,107 @@ class Services:
     def ask(self, order_id: str, who: Who) -> Answer | Failure:
         result = look_up(self.vtex, self.kb, order_id, self.clock)
         if isinstance(result, Answer):
+            result = self.with_history(result)
             outcome, detail = "answered", f"{result.order.status}: {result.diagnosis.summary}"
         else:
             outcome, detail = "error", f"{type(result.error).__name__}: {result.error}"
         try:
-            self.store.question(who, order_id, self.account, outcome, detail[:500])
+            self.store.log.question(who, order_id, self.account, outcome, detail[:500])
         except AuditError as exc:
             log.error("audit write failed for a question about %s: %s", order_id, exc)
         return result
 
+    def with_history(self, answer: Answer) -> Answer:
+        """The answer, plus when the invoice it offers to resend was last resent (a repeat is then a choice)."""
+        resend = next((a for a in answer.diagnosis.actions if a.kind == "resend_invoice"), None)
+        if resend is None or not resend.invoice_number:
+            return answer
+        try:
+            row = self.store.ledger.last_succeeded(
+                self.account, answer.order.order_id, resend.kind, resend.invoice_number
+            )
+        except Exception as exc:  # noqa: BLE001 - history is a courtesy; the claim still guards the click
+            log.error("could not read the resend history of %s: %s", answer.order.order_id, exc)
+            return answer
+        if row is None:
+            return answer
+        at = datetime.fromisoformat(row["updated_at"])
+        last = LastResend(row["user_id"], at, at + self.store.ledger.resend_window)
+        return dataclasses.replace(answer, last_resend=last)
+
     def background(self, fn: Callable[[], None]) -> None:
         """Run `fn` on the work pool so the listener thread is free for the next ack at once."""
+        self._submit(self.work, "work", fn)
 
+    def try_background(self, fn: Callable[[], None]) -> bool:
+        """`background`, unless `max_waiting` jobs already wait for a work thread (then False, nothing runs)."""
+        if self.busy():
+            return False
+        self._submit(self.work, "work", fn)
+        return True
+
+    def busy(self) -> bool:
+        with self._waiting_lock:
+            return self._waiting["work"] >= self.max_waiting
+
+    def admit(self, who: Who, ids: list[str]) -> Admission:
+        """Apply the bounded queue and the per-user question limit, before anything is queued. Questions not
+        admitted are logged (outcome "busy" or "refused"); run the admitted ones with `start`."""
+        if self.busy():
+            self._log_not_asked(who, ids, "busy", "the work queue was full")
+            return Admission([], BUSY.format(ids=_listed(ids)))
+        limit = self.settings.unstuck_user_question_limit
+        granted, wait = self.question_limit.take(who.user_id, len(ids), limit)
+        admitted, refused = ids[:granted], ids[granted:]
+        if not refused:
+            return Admission(admitted)
+        self._log_not_asked(who, refused, "refused", f"over UNSTUCK_USER_QUESTION_LIMIT ({limit} a minute)")
+        return Admission(
+            admitted,
+            f":raised_hand: You asked about {limit} orders in the last minute, the most the bot looks up for one "
+            f"person, so it did not look {_listed(refused)} up. Try again in about {max(int(wait + 0.999), 1)} "
+            "seconds.",
+        )
+
+    def start(self, admission: Admission, fn: Callable[[], None]) -> None:
+        """Run the admitted questions' work (admitted just before, so it is queued even when close to the bound)."""
+        if admission.ids:
+            self._submit(self.work, "work", fn)
+
+    def notify(self, fn: Callable[[], None]) -> None:
+        """Send a short reply (busy, over the limit) off the listener thread; dropped if that pool is swamped."""
+        with self._waiting_lock:
+            swamped = self._waiting["notices"] >= self.max_waiting
+        if swamped:
+            log.warning("too many notices waiting: one was dropped")
+            return
+        self._submit(self.notices, "notices", fn)
+
+    def _submit(self, pool: ThreadPoolExecutor, queue: str, fn: Callable[[], None]) -> None:
         def run() -> None:
+            with self._waiting_lock:
+                self._waiting[queue] -= 1
             try:
                 fn()
             except Exception:
                 log.exception("background work failed")
 
-        self.work.submit(run)
+        with self._waiting_lock:
+            self._waiting[queue] += 1
+        try:
+            pool.submit(run)
+        except RuntimeError:  # shutting down
+            with self._waiting_lock:
+                self._waiting[queue] -= 1
+            raise
+
+    def _log_not_asked(self, who: Who, ids: list[str], outcome: str, detail: str) -> None:
+        log.info("%s %d question(s) from %s: %s", outcome, len(ids), who.user_id, detail)
+        for order_id in ids:
+            try:
+                self.store.log.question(who, order_id, self.account, outcome, detail)
+            except AuditError as exc:
+                log.error("audit write failed for a question about %s: %s", order_id, exc)
 
     def later(self, fn: Callable[[], None], delay: float | None = None) -> None:
         """Run `fn` once after a delay, off the listener pool; errors are logged, never raised."""
@@ -97,10 +236,14 @@ class Services:
         # Order matters: no listener or follow-up may touch SQLite once its connections are closed.
         for timer in list(self._timers):
             timer.cancel()
-        for pool in (self.executor, self.work):
+        for pool in (self.executor, self.work, self.notices):
             if pool is not None:
                 pool.shutdown(wait=True)
         for timer in list(self._timers):
             timer.join(timeout=5)
         self.vtex.close()
         self.store.close()
+
+
+def _listed(ids: list[str]) -> str:
+    return ", ".join(f"`{i}`" for i in ids) or "it"

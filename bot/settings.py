@@ -6,9 +6,13 @@ Every check raises `ConfigError` with one line that names the variable and never
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,11 +46,38 @@ class Settings(BaseSettings):
     # Caps on irreversible actions, counted over a sliding hour.
     unstuck_order_action_limit: int = Field(default=5, ge=1)
     unstuck_user_action_limit: int = Field(default=30, ge=1)
+    # Questions (order ids looked up) per Slack user per minute.
+    unstuck_user_question_limit: int = Field(default=20, ge=1)
+    # A second resend of one invoice within this many seconds is a duplicate click, after it a choice.
+    unstuck_resend_window: int = Field(default=600, ge=0)
+    # An invoice whose POST went unanswered counts as not stored only once VTEX has shown this long
+    # (seconds) that it does not have it; open actions are re-checked every interval (seconds).
+    unstuck_settle_after: int = Field(default=300, ge=1)
+    unstuck_settle_interval: float = Field(default=30.0, gt=0)
+    # Keys the audit chain (HMAC); by default derived from the signing secret.
+    unstuck_audit_key: SecretStr | None = None
+
+    @property
+    def audit_key(self) -> bytes | None:
+        """The audit chain's key: UNSTUCK_AUDIT_KEY, else one derived from the signing secret, else none."""
+        if self.unstuck_audit_key and self.unstuck_audit_key.get_secret_value():
+            return self.unstuck_audit_key.get_secret_value().encode()
+        if self.slack_signing_secret and self.slack_signing_secret.get_secret_value():
+            secret = self.slack_signing_secret.get_secret_value().encode()
+            return hmac.new(secret, b"unstuck audit log key", hashlib.sha256).digest()
+        return None
 
     @field_validator("vtex_base_url", "slack_api_url", "vtex_account", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("vtex_base_url", "slack_api_url")
+    @classmethod
+    def _https_unless_loopback(cls, value: str | None) -> str | None:
+        if value and (problem := url_problem(value)):
+            raise ValueError(problem)
+        return value
 
     @property
     def vtex_url(self) -> str:
@@ -74,8 +105,8 @@ class Settings(BaseSettings):
                 raise ConfigError("VTEX_ACCOUNT must be the account name: lowercase letters, digits and '-'")
             if not ACCOUNT_RE.match(self.vtex_environment):
                 raise ConfigError("VTEX_ENVIRONMENT must be like 'vtexcommercestable'")
-        elif not re.match(r"^https?://[^\s/]+", self.vtex_base_url):
-            raise ConfigError("VTEX_BASE_URL must be an http(s) URL")
+        elif problem := url_problem(self.vtex_base_url):
+            raise ConfigError(f"VTEX_BASE_URL {problem}")
         for name, value in (("VTEX_APP_KEY", self.vtex_app_key), ("VTEX_APP_TOKEN", self.vtex_app_token)):
             if value is not None and not _header_safe(value.get_secret_value()):
                 raise ConfigError(f"{name} contains characters that cannot go in an HTTP header")
@@ -96,11 +127,41 @@ class Settings(BaseSettings):
                 raise ConfigError("SLACK_SIGNING_SECRET is not set")
             if not _header_safe(secret) or len(secret) < 8:
                 raise ConfigError("SLACK_SIGNING_SECRET looks malformed (copy it from Basic Information)")
-        if self.slack_api_url and not re.match(r"^https?://[^\s/]+", self.slack_api_url):
-            raise ConfigError("SLACK_API_URL must be an http(s) URL")
+        if self.slack_api_url and (problem := url_problem(self.slack_api_url)):
+            raise ConfigError(f"SLACK_API_URL {problem}")
         bad = sorted(op for op in self.operators if not OPERATOR_RE.match(op))
         if bad:
             raise ConfigError(f"UNSTUCK_OPERATORS has entries that are not Slack user or group ids: {bad[0]!r}")
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` may not carry our keys, or None: https:// anywhere, plain http:// only to this machine."""
+    if any(ch.isspace() or ch == "\\" for ch in url):
+        return "must be a URL without spaces or backslashes"
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return "must be an https:// URL"
+    if parts.scheme not in ("http", "https") or not host:
+        return "must be an https:// URL"
+    if parts.scheme == "http" and not _loopback(host):
+        return (
+            f"must use https:// ({host} is not this machine; plain http:// is allowed only to "
+            "127.0.0.1, localhost or [::1])"
+        )
+    return None
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
 
 
 def _header_safe(value: str) -> bool:
@@ -114,4 +175,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        raise ConfigError(f"{name} is invalid: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(
+            f"{name} {message}" if first["type"] == "value_error" else f"{name} is invalid: {message}"
+        ) from None

@@ -31,6 +31,11 @@ def _s(status: str, name: str, waiting_for: str, next_step: str, **kw: object) -
 
 
 _CANCEL_FLOW = "The order is in the cancellation flow; an invoice would not move it forward."
+# VTEX's "Canceling an order" guide: a requested cancellation is confirmed by canceling again in the Admin;
+# to keep the order instead, its invoice is entered and the flow goes on.
+_CANCEL_OR_INVOICE = (
+    "To cancel, click Cancel order again in the Admin. To go on with the order instead, send its invoice."
+)
 _BEFORE_PAYMENT = "The order is not paid and handled yet; invoicing comes later in the flow."
 
 STATUSES: dict[str, StatusInfo] = {
@@ -261,10 +266,10 @@ STATUSES: dict[str, StatusInfo] = {
         _s(
             "request-cancel",
             "Cancellation requested",
-            "the cancellation to go through",
-            "If it is stuck with a workflow error while the seller invoiced, refund by hand (known issue).",
+            "a decision: confirm the cancellation, or send the invoice to go on with the order",
+            _CANCEL_OR_INVOICE,
             expect=D,
-            no_invoice_reason=_CANCEL_FLOW,
+            invoice_helps=True,
         ),
         _s(
             "waiting-for-seller-decision",
@@ -277,10 +282,10 @@ STATUSES: dict[str, StatusInfo] = {
         _s(
             "cancellation-requested",
             "Cancellation requested",
-            "the seller to accept or deny the cancellation",
-            "Cancel the order or deny the request; never deny a cancellation you requested yourself.",
+            "a decision: confirm the cancellation, or send the invoice to go on with the order",
+            _CANCEL_OR_INVOICE + " Never deny a cancellation you requested yourself.",
             expect=2 * D,
-            no_invoice_reason=_CANCEL_FLOW,
+            invoice_helps=True,
         ),
         _s(
             "cancellation-request-denied",

@@ -30,6 +30,7 @@ from bot.errors import (
     Unauthorized,
     Unavailable,
     VtexError,
+    WrongOrder,
 )
 from bot.invoices import INVOICE_NUMBER, InvalidInvoice, InvoiceReceipt, InvoiceRequest
 from bot.order import Order, parse_order
@@ -41,39 +42,83 @@ INVOICE_PERMISSION = "OMS › Notify invoice"
 
 
 class CircuitBreaker:
-    """Opens after `threshold` consecutive outage-type failures; lets one trial through after `cooldown`."""
+    """Stops calling VTEX while it fails for many different orders, not for one broken order.
 
-    def __init__(self, threshold: int = 5, cooldown: float = 30.0, clock: Callable[[], float] = time.monotonic):
+    Failures are counted per order id: the retries of one question, or one order that VTEX answers with
+    503 every time, count once. The circuit opens when `threshold` different orders failed within
+    `window` seconds with no success in between; after `cooldown` seconds it is half-open and lets exactly
+    one call through as a probe (a probe that never reports is replaced after `probe_timeout`). The probe's
+    success closes the circuit, its failure opens it for another cooldown.
+    """
+
+    def __init__(
+        self,
+        threshold: int = 3,
+        cooldown: float = 30.0,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        probe_timeout: float = 20.0,
+    ):
         self.threshold = threshold
         self.cooldown = cooldown
+        self.window = window
         self.clock = clock
-        self.failures = 0
+        self.probe_timeout = probe_timeout
+        self.failed: dict[str, float] = {}  # order id -> when it last failed
         self.opened_at: float | None = None
+        self.opened_for = 0  # how many different orders had failed when it opened
+        self.probe_since: float | None = None
         self._lock = threading.Lock()
 
+    @property
+    def state(self) -> str:
+        with self._lock:
+            if self.opened_at is None:
+                return "closed"
+            if self.probe_since is not None or self.clock() >= self.opened_at + self.cooldown:
+                return "half-open"
+            return "open"
+
     def before_call(self, order_id: str | None) -> None:
+        """Raise Unavailable while the circuit is open, or while another call is the half-open probe."""
         with self._lock:
             if self.opened_at is None:
                 return
-            remaining = self.opened_at + self.cooldown - self.clock()
+            now = self.clock()
+            remaining = self.opened_at + self.cooldown - now
             if remaining > 0:
-                raise Unavailable(
-                    f"VTEX failed {self.failures} times in a row, so calls are paused for {remaining:.0f} more "
-                    "seconds to let it recover. Try again after that; status.vtex.com shows incidents.",
-                    order_id=order_id,
-                    retry_after=remaining,
-                )
-            self.opened_at = None  # half-open: this call is the trial
-            self.failures = self.threshold - 1
+                raise self._error(order_id, f"{remaining:.0f} s are left", remaining)
+            if self.probe_since is not None and now - self.probe_since < self.probe_timeout:
+                raise self._error(order_id, "that call is under way", 5.0)
+            self.probe_since = now  # half-open: this call is the probe
 
-    def record(self, ok: bool) -> None:
+    def blocked(self) -> bool:
+        """True while calls would be refused (a retry loop stops waiting then)."""
         with self._lock:
+            return self.opened_at is not None and self.opened_at + self.cooldown > self.clock()
+
+    def record(self, ok: bool, order_id: str | None = None) -> None:
+        with self._lock:
+            now = self.clock()
             if ok:
-                self.failures, self.opened_at = 0, None
-            else:
-                self.failures += 1
-                if self.failures >= self.threshold:
-                    self.opened_at = self.clock()
+                self.failed.clear()
+                self.opened_at = self.probe_since = None
+                return
+            self.failed[order_id or "?"] = now
+            self.failed = {k: t for k, t in self.failed.items() if now - t <= self.window}
+            probe_failed = self.probe_since is not None
+            if probe_failed or (self.opened_at is None and len(self.failed) >= self.threshold):
+                self.opened_for = max(len(self.failed), self.opened_for) if probe_failed else len(self.failed)
+                self.opened_at, self.probe_since = now, None
+
+    def _error(self, order_id: str | None, progress: str, retry_after: float) -> Unavailable:
+        return Unavailable(
+            f"VTEX failed for {self.opened_for} different orders in the last {self.window:.0f} seconds, so the bot "
+            f"paused its calls to VTEX for {self.cooldown:.0f} s and then tries one ({progress}). "
+            "status.vtex.com shows incidents.",
+            order_id=order_id,
+            retry_after=retry_after,
+        )
 
 
 class VtexClient:
@@ -146,6 +191,14 @@ class VtexClient:
                 order_id=order_id,
                 status_code=response.status_code,
             )
+        if not _same_order(order_id, data):
+            raise WrongOrder(
+                f"Asked about {order_id}, VTEX answered for another order ({_shown(data['orderId'])}), so nothing "
+                "is shown or offered for it. Try again; if it persists, a proxy or cache in front of VTEX "
+                "(VTEX_BASE_URL) is mixing up answers.",
+                order_id=order_id,
+                status_code=response.status_code,
+            )
         return data
 
     def get_order(self, order_id: str) -> Order:
@@ -168,27 +221,22 @@ class VtexClient:
             try:
                 response = self._http.get(path, timeout=httpx.Timeout(max(min(self.timeout, remaining), 0.1)))
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                self.breaker.record(False)
+                self.breaker.record(False, order_id)
                 error: VtexError = _transport_error(exc, order_id)
                 retry_after = None
             else:
-                if response.status_code < 400 or response.status_code in (401, 403, 404):
-                    self.breaker.record(True)
-                    if response.status_code < 400:
-                        return response
-                    _raise_for_status(response, order_id, VIEW_PERMISSION)
+                # Anything but a 5xx shows VTEX is up (a 429 means busy, a 4xx is about this request).
+                self.breaker.record(response.status_code < 500, order_id)
+                if response.status_code < 400:
+                    return response
                 retry_after = _retry_after(response)
-                if response.status_code == 429:
-                    self.breaker.record(True)  # VTEX is up, just busy
-                elif response.status_code >= 500:
-                    self.breaker.record(False)
                 if response.status_code != 429 and response.status_code not in RETRY_STATUSES:
                     _raise_for_status(response, order_id, VIEW_PERMISSION)
                 error = _status_error(response, order_id, VIEW_PERMISSION)
             wait = min(self.backoff * 2 ** (attempt - 1), 4.0) * (0.5 + self.jitter() / 2)
             if retry_after is not None:
                 wait = max(wait, retry_after)
-            if attempt >= self.max_attempts or self.clock() + wait >= deadline:
+            if attempt >= self.max_attempts or self.clock() + wait >= deadline or self.breaker.blocked():
                 raise error
             self.sleep(wait)
 
@@ -204,21 +252,21 @@ class VtexClient:
         try:
             response = self._http.post(path, content=json.dumps(invoice.to_json()).encode())
         except httpx.TimeoutException:
-            self.breaker.record(False)
+            self.breaker.record(False, order_id)
             raise Unavailable(
                 f"VTEX did not answer the invoice for {order_id} in time; it may or may not have been stored.",
                 order_id=order_id,
             ).with_delivery_unknown() from None
         except httpx.TransportError as exc:
-            self.breaker.record(False)
+            self.breaker.record(False, order_id)
             error = _transport_error(exc, order_id)
             if not isinstance(exc, httpx.ConnectError):
                 error.with_delivery_unknown()
             raise error from None
         if response.status_code >= 500:
-            self.breaker.record(False)
+            self.breaker.record(False, order_id)
             raise _status_error(response, order_id, INVOICE_PERMISSION).with_delivery_unknown()
-        self.breaker.record(True)
+        self.breaker.record(True, order_id)
         if response.status_code >= 400:
             _raise_for_status(response, order_id, INVOICE_PERMISSION)
         data = self._json(response, order_id)
@@ -246,6 +294,21 @@ class VtexClient:
                 order_id=order_id,
                 status_code=response.status_code,
             ) from None
+
+
+def _same_order(asked: str, data: dict[str, Any]) -> bool:
+    """Whether VTEX's answer is about the order asked for. A sequence (`seq501456`) legitimately answers
+    with the order's own id, so it is checked against the `sequence` field when VTEX sends one."""
+    if asked.startswith("seq"):
+        sequence = data.get("sequence")
+        return sequence is None or str(sequence).lstrip("0") == asked[3:].lstrip("0")
+    return data["orderId"].strip().lower() == asked.lower()
+
+
+def _shown(text: str) -> str:
+    """An id VTEX sent, safe to quote in a message: printable, no markup, short."""
+    cleaned = "".join(ch for ch in text if ch.isprintable() and ch not in "<>&`*_~|")
+    return cleaned[:40] + ("…" if len(cleaned) > 40 else "")
 
 
 def _transport_error(exc: Exception, order_id: str) -> Unavailable:

@@ -1,4 +1,7 @@
-"""`/stuck ORDER-ID [ORDER-ID…]`: acknowledge at once, then answer each order as VTEX replies."""
+"""`/stuck ORDER-ID [ORDER-ID…]`: acknowledge at once, then answer each order as VTEX replies.
+
+Questions over the asker's limit, or arriving while the work queue is full, are refused in the ack itself.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.blocks import MAX_IDS, looking_up, usage_message
+from bot.blocks import MAX_IDS, looking_up, notice, usage_message
 from handlers.common import answer_each, ids_in, services, who_from
 
 
@@ -20,12 +23,19 @@ def stuck_command(ack: Ack, command: dict[str, Any], respond: Respond, context: 
         ack(**usage_message(problem).kwargs())
         return
     extra = f" (only the first {MAX_IDS} of {len(ids)})" if len(ids) > MAX_IDS else ""
-    ids = ids[:MAX_IDS]
-    ack(text=looking_up(ids) + extra)
     svc = services(context)
     who = who_from(command)
-    svc.background(
+    admission = svc.admit(who, ids[:MAX_IDS])
+    if not admission.ids:
+        ack(**notice(admission.notice or "").kwargs())
+        return
+    ack(text=looking_up(admission.ids) + extra + (f"\n{admission.notice}" if admission.notice else ""))
+    svc.start(
+        admission,
         lambda: answer_each(
-            svc, ids, who, lambda m: respond(response_type=svc.visibility, replace_original=False, **m.kwargs())
-        )
+            svc,
+            admission.ids,
+            who,
+            lambda m: respond(response_type=svc.visibility, replace_original=False, **m.kwargs()),
+        ),
     )

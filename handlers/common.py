@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -28,22 +27,6 @@ def who_from(body: dict[str, Any], user_id: str | None = None, channel_id: str |
     return Who(user_id=user, workspace=team, channel=channel)
 
 
-def load_payload(raw: str | None) -> dict[str, Any] | None:
-    """JSON we put in a button value or a view's private_metadata, as it comes back from Slack.
-
-    None when it was tampered with or comes from an older card: the order id must pass the same check as
-    any typed id, and the amount must be whole non-negative cents.
-    """
-    try:
-        data = json.loads(raw or "")
-        data["o"] = validate_order_id(data["o"])
-    except (ValueError, KeyError, TypeError, InvalidOrderId):
-        return None
-    if not isinstance(data.get("a"), int) or data["a"] < 0:
-        return None
-    return data
-
-
 def ids_in(text: str) -> tuple[list[str], str | None]:
     """Order ids in what the agent typed, or why none was found (for the usage reply)."""
     text = (text or "").strip()
@@ -64,7 +47,7 @@ def ids_in(text: str) -> tuple[list[str], str | None]:
 def render(svc: Services, order_id: str, who: Who) -> Message:
     result = svc.ask(order_id, who)
     if isinstance(result, Answer):
-        return order_card(result, svc.account)
+        return order_card(result, svc.account, now=svc.clock())
     return error_card(order_id, result.error)
 
 

@@ -2,6 +2,9 @@
 
 Slack retries an event it thinks was lost; the audit store's event ledger makes each `event_id`
 answered once, while a retry of a delivery that died midway is still answered.
+
+The listener itself only finds the ids and applies the question limit and the bounded queue (no network
+call); every reply, a refusal included, is posted after the ack.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.blocks import MAX_IDS, Message, looking_up, usage_message
+from bot.blocks import MAX_IDS, Message, looking_up, notice, usage_message
 from handlers.common import answer_each, ids_in, services, who_from
 
 log = logging.getLogger("unstuck.events")
@@ -26,31 +29,62 @@ def register(app: App) -> None:
 
 
 def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: Any) -> None:
-    thread_ts = event.get("thread_ts") or event.get("ts")
-    services(context).background(lambda: reply(event, body, client, context, thread_ts=thread_ts))
+    receive(event, body, client, context, thread_ts=event.get("thread_ts") or event.get("ts"))
 
 
 def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: Any) -> None:
     # Only plain DMs from people: edits, joins and bot posts (ours included) are not questions.
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return
-    services(context).background(lambda: reply(event, body, client, context, thread_ts=event.get("thread_ts")))
+    receive(event, body, client, context, thread_ts=event.get("thread_ts"))
 
 
-def reply(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: Any, thread_ts: str | None) -> None:
+def receive(
+    event: dict[str, Any], body: dict[str, Any], client: WebClient, context: Any, thread_ts: str | None
+) -> None:
+    """On the listener thread: find the ids and admit them; replies go out on other threads after the ack."""
+    svc = services(context)
+    ids, problem = ids_in(MENTION.sub(" ", event.get("text") or ""))
+    if not ids:
+        if not svc.try_background(lambda: reply(event, body, client, context, thread_ts, [], problem=problem)):
+            log.warning("busy: a message without an order id went unanswered")
+        return
+    admission = svc.admit(who_from(body, event.get("user"), event.get("channel")), ids[:MAX_IDS])
+    if admission.ids:
+        svc.start(
+            admission, lambda: reply(event, body, client, context, thread_ts, admission.ids, note=admission.notice)
+        )
+    else:
+        svc.notify(
+            lambda: client.chat_postMessage(
+                channel=event["channel"], thread_ts=thread_ts, **notice(admission.notice or "").kwargs()
+            )
+        )
+
+
+def reply(
+    event: dict[str, Any],
+    body: dict[str, Any],
+    client: WebClient,
+    context: Any,
+    thread_ts: str | None,
+    ids: list[str],
+    *,
+    problem: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Answer the admitted ids in the thread (or the usage help when there are none), once per event id."""
     svc = services(context)
     event_id = body.get("event_id")
-    if event_id and not svc.store.claim_event(event_id):
+    if event_id and not svc.store.deliveries.claim(event_id):
         return
     ok = False
     try:
         channel = event["channel"]
-        ids, problem = ids_in(MENTION.sub(" ", event.get("text") or ""))
         if not ids:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, **usage_message(problem).kwargs())
             ok = True
             return
-        ids = ids[:MAX_IDS]
         placeholder = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=looking_up(ids))
         first = {"ts": placeholder.get("ts")}
 
@@ -62,9 +96,11 @@ def reply(event: dict[str, Any], body: dict[str, Any], client: WebClient, contex
                 client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message.kwargs())
 
         answer_each(svc, ids, who_from(body, event.get("user"), channel), send)
+        if note:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, **notice(note).kwargs())
         ok = True
     except Exception:
         log.exception("could not answer event %s", event_id)
     finally:
         if event_id:
-            svc.store.finish_event(event_id, ok)
+            svc.store.deliveries.finish(event_id, ok)

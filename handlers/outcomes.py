@@ -10,6 +10,7 @@ from bot.audit import AuditError, Who
 from bot.blocks import Message, order_card, outcome_line
 from bot.errors import VtexError
 from bot.lookup import explain
+from bot.mrkdwn import escape
 from bot.services import Services
 
 log = logging.getLogger("unstuck.outcomes")
@@ -20,7 +21,7 @@ def refuse(
 ) -> None:
     """A click that is not allowed: logged with its reason, answered only to the clicker."""
     try:
-        svc.store.append(
+        svc.store.log.append(
             "action", who, order_id=order_id, account=svc.account, action=action, outcome="refused", detail=reason[:300]
         )
     except AuditError as exc:
@@ -42,8 +43,11 @@ def deliver(
         return
     answer = explain(outcome.order, svc.kb, svc.clock())
     succeeded = outcome.state == "succeeded"
-    # Success removes the buttons; any other outcome keeps (or refreshes) them so the agent can act again.
-    update_card(order_card(answer, svc.account, outcome=line, show_actions=not succeeded))
+    # Success removes the buttons, and so does an unconfirmed POST (the order stays locked until it is
+    # settled); any other outcome keeps (or refreshes) them so the agent can act again.
+    update_card(
+        order_card(answer, svc.account, outcome=line, show_actions=outcome.state not in ("succeeded", "unknown"))
+    )
     if succeeded:
         svc.later(lambda: _reread(svc, order_id, line, update_card))
 
@@ -55,5 +59,6 @@ def _reread(svc: Services, order_id: str, line: str, update_card: Callable[[Mess
         log.warning("follow-up re-read of %s failed: %s", order_id, type(exc).__name__)
         return
     answer = explain(order, svc.kb, svc.clock())
-    status = f":arrows_counterclockwise: Re-read after the action: the order is now *{answer.diagnosis.status_name}*."
+    now_in = escape(answer.diagnosis.status_name)
+    status = f":arrows_counterclockwise: Re-read after the action: the order is now *{now_in}*."
     update_card(order_card(answer, svc.account, outcome=line, show_actions=False, status_line=status))

@@ -36,25 +36,37 @@ def _block_text(node: Any) -> str:
 
 
 def on_message_shortcut(ack: Ack, shortcut: dict[str, Any], respond: Respond, context: Any) -> None:
+    """Acks, finds the ids and admits them on the listener thread; every reply goes out after the ack."""
     ack()
     svc = services(context)
     ids = find_order_ids(message_text(shortcut.get("message") or {}))
+
+    def tell(text: str) -> None:
+        respond(response_type="ephemeral", replace_original=False, **notice(text).kwargs())
+
     if not ids:
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            **notice(
+        svc.notify(
+            lambda: tell(
                 ":thinking_face: I found no VTEX order id in that message. Ids look like "
                 "`1172452900788-01`, `v527103anml-01` or `seq501456`."
-            ).kwargs(),
+            )
         )
         return
-    # A response_url takes five messages: one for "looking up", four answers.
-    ids = ids[: MAX_IDS - 1]
-    respond(response_type="ephemeral", replace_original=False, text=looking_up(ids))
     who = who_from(shortcut)
-    svc.background(
-        lambda: answer_each(
-            svc, ids, who, lambda m: respond(response_type=svc.visibility, replace_original=False, **m.kwargs())
+    # A response_url takes five messages: one for "looking up", four answers.
+    admission = svc.admit(who, ids[: MAX_IDS - 1])
+    if not admission.ids:
+        svc.notify(lambda: tell(admission.notice or ""))
+        return
+
+    def work() -> None:
+        note = f"\n{admission.notice}" if admission.notice else ""
+        respond(response_type="ephemeral", replace_original=False, text=looking_up(admission.ids) + note)
+        answer_each(
+            svc,
+            admission.ids,
+            who,
+            lambda m: respond(response_type=svc.visibility, replace_original=False, **m.kwargs()),
         )
-    )
+
+    svc.start(admission, work)

@@ -642,6 +642,13 @@ def form_state(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
             entry = {"type": kind, "selected_date": raw if raw is not None else element.get("initial_date")}
         elif kind == "timepicker":
             entry = {"type": kind, "selected_time": raw if raw is not None else element.get("initial_time")}
+        elif kind == "checkboxes":
+            # `values` names the option values to tick ("" for none); otherwise the initial ones stay ticked.
+            chosen = [o for o in element.get("options") or [] if o["value"] in (raw or "").split(",")]
+            entry = {
+                "type": kind,
+                "selected_options": chosen if raw is not None else element.get("initial_options") or [],
+            }
         else:
             entry = {"type": kind, "value": raw if raw is not None else element.get("initial_value")}
         state[block["block_id"]] = {action_id: entry}

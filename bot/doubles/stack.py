@@ -40,6 +40,8 @@ class LocalStack:
         port: int = 0,
         slack_port: int = 0,
         account: str = "acme",
+        settle_every: float | None = None,
+        vtex_timeout: float = 1.0,
         **settings: Any,
     ):
         self.vtex = VtexDouble(
@@ -63,9 +65,13 @@ class LocalStack:
             unstuck_operators=operators,
             **settings,
         )
-        vtex_client = VtexClient.from_settings(self.settings, budget=3.0, timeout=1.0)
+        vtex_client = VtexClient.from_settings(self.settings, budget=3.0, timeout=vtex_timeout)
         self.services = build_services(self.settings, vtex=vtex_client, reread_delay=reread_delay)
         self.app = create_app(self.settings, self.services)
+        if settle_every:  # as `serve` does: re-check unconfirmed invoice actions
+            from bot.reconcile import keep_settling
+
+            keep_settling(self.services, self.app.client, settle_every)
         self.server = make_server(self.app, host, port, SIGNING_SECRET, threads=32)
         self.url = f"http://{host}:{self.server.effective_port}"
         self.driver = SlackDriver(self.slack, self.url, SIGNING_SECRET)
@@ -84,3 +90,6 @@ class LocalStack:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+        # Every invoice anyone posted through this stack must have matched VTEX's published request schema.
+        if exc[0] is None and self.vtex.schema_violations:
+            raise AssertionError(f"invoice bodies broke VTEX's schema: {self.vtex.schema_violations}")

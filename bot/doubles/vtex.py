@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from bot.contract import invoice_problems
 from bot.doubles.http import LocalServer
 
 _ORDER = re.compile(r"^/api/oms/pvt/orders/([^/]+)$")
@@ -32,6 +33,8 @@ INVOICEABLE = {
     "payment-approved",
     "ready-for-invoicing",
     "invoice-after-cancellation-deny",
+    "request-cancel",
+    "cancellation-requested",
 }
 
 
@@ -43,6 +46,7 @@ class Fault:
     method: str | None = None
     delay: float = 0.0
     after: bool = False  # apply the request first, then answer with the fault (a lost response)
+    # status 0: no fault, only the delay (a slow VTEX that still does the work and answers normally)
 
 
 @dataclass
@@ -64,6 +68,7 @@ class VtexDouble:
         latency: float = 0.0,
         app_key: str | None = None,
         app_token: str | None = None,
+        enforce_schema: bool = True,
     ):
         self.orders: dict[str, dict[str, Any]] = {o["orderId"]: copy.deepcopy(o) for o in orders or []}
         self.latency = latency
@@ -71,6 +76,8 @@ class VtexDouble:
         self.app_token = app_token
         self.calls: list[Call] = []
         self.faults: deque[Fault] = deque()
+        self.enforce_schema = enforce_schema
+        self.schema_violations: list[list[str]] = []
         self._lock = threading.Lock()
 
     # -- scripting -------------------------------------------------------------------------------
@@ -94,6 +101,13 @@ class VtexDouble:
         for _ in range(times):
             self.faults.append(Fault(status, raw, headers or {}, method, delay, after))
 
+    def slow_next(self, seconds: float, *, method: str | None = "POST") -> None:
+        """The next matching request takes `seconds`, then is handled and answered as usual."""
+        self.faults.append(Fault(0, b"", {}, method, seconds))
+
+    def stored_invoices(self, order_id: str) -> list[dict[str, Any]]:
+        return list(((self.order(order_id).get("packageAttachment") or {}).get("packages")) or [])
+
     def invoice_posts(self) -> list[Call]:
         return [c for c in self.calls if c.method == "POST" and c.path.endswith("/invoice")]
 
@@ -113,14 +127,14 @@ class VtexDouble:
         fault = self._take_fault(method)
         if fault and fault.delay:
             time.sleep(fault.delay)
-        if fault and not fault.after:
+        if fault and fault.status and not fault.after:
             return fault.status, {**JSON, **fault.headers}, fault.body
         if self.app_key is not None and (
             headers.get("x-vtex-api-appkey") != self.app_key or headers.get("x-vtex-api-apptoken") != self.app_token
         ):
             return 401, JSON, _error("1", "Unauthorized access")
         result = self._route(method, path, body)
-        if fault:
+        if fault and fault.status:
             return fault.status, {**JSON, **fault.headers}, fault.body
         return result
 
@@ -159,6 +173,10 @@ class VtexDouble:
             return 400, JSON, _error("OMS001", "Invalid JSON body")
         if not isinstance(data, dict):
             return 400, JSON, _error("OMS001", "Invalid body")
+        broken = invoice_problems(data) if self.enforce_schema else []
+        if broken:  # VTEX's published request schema, enforced: the tests then post nothing else
+            self.schema_violations.append(broken)
+            return 400, JSON, _error("OMS001", f"Invalid invoice: {broken[0]}")
         missing = [k for k in ("type", "issuanceDate", "invoiceNumber", "invoiceValue", "items") if k not in data]
         if missing:
             return 400, JSON, _error("OMS001", f"Missing required field {missing[0]}")
@@ -195,7 +213,6 @@ class VtexDouble:
                                 "itemIndex": _index(order, i),
                                 "quantity": i.get("quantity", 0),
                                 "price": i.get("price", 0),
-                                "description": i.get("description"),
                             }
                             for i in data["items"]
                             if isinstance(i, dict)

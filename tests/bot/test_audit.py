@@ -1,149 +1,195 @@
+"""The audit log: append-only, keyed chain, and the attacks a hash chain alone would miss."""
+
+import os
 import sqlite3
-import threading
-from datetime import UTC, datetime, timedelta
+import stat
+from datetime import timedelta
 
 import pytest
 
-from bot.audit import AuditError, AuditStore, Who
+from bot.audit import GENESIS, AuditError, Who, row_hash
+from bot.ledger import State
+from bot.store import Store
 
 WHO = Who("U1", "T1", "C1")
+KEY = b"k" * 32
 
 
 @pytest.fixture
 def store(tmp_path):
-    s = AuditStore(tmp_path / "audit.db")
+    s = Store(tmp_path / "audit.db", key=KEY)
     yield s
     s.close()
 
 
-def claim(store, key="k1", number="NF1", order="1-01", action="resend_invoice"):
-    return store.claim_action(
-        WHO, order_id=order, account="acme", action=action, invoice_number=number, value=100, click_key=key
-    )
+def raw(store):
+    """A connection like an attacker's: the file, no key, triggers dropped."""
+    conn = sqlite3.connect(store.path, isolation_level=None)
+    conn.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    return conn
 
 
-def test_migrations_are_recorded_and_idempotent(tmp_path):
+def ask(store, n=5):
+    for i in range(n):
+        store.log.question(WHO, f"{i}-01", "acme", "answered")
+
+
+def test_migrations_are_recorded_idempotent_and_the_file_is_private(tmp_path):
     path = tmp_path / "a.db"
-    AuditStore(path).close()
-    again = AuditStore(path)
-    assert again.migrate() == []
-    names = [r[0] for r in again.db.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
-    assert names == ["001_audit_log", "002_actions", "003_events", "004_audit_log_actions_index"]
-    assert again.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    Store(path).close()
+    again = Store(path)
+    assert again.database.migrate() == []
+    names = [r[0] for r in again.database.conn.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
+    assert names[0] == "001_audit_log" and "005_action_leases" in names and "006_forms" in names
+    assert again.database.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    again.close()
 
 
-def test_finished_rows_cannot_be_updated_or_deleted(store):
-    store.question(WHO, "1-01", "acme", "answered")
+def test_rows_cannot_be_updated_or_deleted_through_sqlite(store):
+    ask(store, 1)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store.db.execute("UPDATE audit_log SET outcome = 'x'")
+        store.database.conn.execute("UPDATE audit_log SET outcome = 'x'")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store.db.execute("DELETE FROM audit_log")
+        store.database.conn.execute("DELETE FROM audit_log")
 
 
-def test_verify_finds_the_first_edited_row(store):
-    for i in range(5):
-        store.question(WHO, f"{i}-01", "acme", "answered")
-    assert store.verify().ok
-    store.db.execute("DROP TRIGGER audit_log_no_update")  # someone behind the app's back
-    store.db.execute("UPDATE audit_log SET user_id = 'U2' WHERE seq = 3")
-    result = store.verify()
+def test_verify_prints_a_head_and_finds_an_edited_row(store):
+    ask(store)
+    result = store.log.verify()
+    assert result.ok and result.keyed and result.head == store.log.head() and result.head.startswith("5:")
+    raw(store).execute("UPDATE audit_log SET user_id = 'U2' WHERE seq = 3")
+    result = store.log.verify()
     assert not result.ok and result.first_bad_seq == 3 and "changed" in result.reason
 
 
 def test_verify_finds_a_deleted_row(store):
-    for i in range(5):
-        store.question(WHO, f"{i}-01", "acme", "answered")
-    store.db.execute("DROP TRIGGER audit_log_no_delete")
-    store.db.execute("DELETE FROM audit_log WHERE seq = 2")
-    result = store.verify()
+    ask(store)
+    raw(store).execute("DELETE FROM audit_log WHERE seq = 2")
+    result = store.log.verify()
     assert not result.ok and result.first_bad_seq == 2
 
 
-def test_verify_finds_a_forged_row_with_a_recomputed_hash(store):
-    from bot.audit import row_hash
-
-    for i in range(3):
-        store.question(WHO, f"{i}-01", "acme", "answered")
-    store.db.execute("DROP TRIGGER audit_log_no_update")
-    row = dict(next(iter(store.db.query("SELECT * FROM audit_log WHERE seq = 2"))))
+def test_a_row_rewritten_with_a_recomputed_hash_is_caught_without_the_key(store):
+    ask(store)
+    conn = raw(store)
+    row = dict(
+        zip(
+            [d[0] for d in conn.execute("SELECT * FROM audit_log WHERE seq = 2").description],
+            conn.execute("SELECT * FROM audit_log WHERE seq = 2").fetchone(),
+            strict=True,
+        )
+    )
     row["outcome"] = "forged"
-    store.db.execute("UPDATE audit_log SET outcome = ?, hash = ? WHERE seq = 2", ["forged", row_hash(row)])
-    result = store.verify()
-    assert not result.ok and result.first_bad_seq == 3  # row 2 is self-consistent; row 3 no longer links to it
+    row["hash"] = row_hash(row)  # what an attacker can compute: SHA-256 without the key
+    conn.execute(
+        f"INSERT OR REPLACE INTO audit_log ({','.join(row)}) VALUES ({','.join('?' * len(row))})", list(row.values())
+    )
+    result = store.log.verify()
+    assert not result.ok and result.first_bad_seq == 2 and "changed" in result.reason
 
 
-def test_same_click_twice_is_a_duplicate_of_the_first(store):
-    first = claim(store)
-    second = claim(store)
-    assert first.is_new and not second.is_new and second.reason == "click"
-    assert second.duplicate_of["id"] == first.action_id
+def test_deleting_the_newest_rows_is_caught_by_the_saved_head(store):
+    ask(store)
+    head = store.log.verify().head
+    ask(store, 2)
+    assert store.log.verify(expect_head=head).ok  # growing past the saved head is fine
+    raw(store).execute("DELETE FROM audit_log WHERE seq >= 5")
+    assert store.log.verify().ok  # the chain alone cannot tell
+    result = store.log.verify(expect_head=head)
+    assert not result.ok and result.first_bad_seq == 5 and "gone" in result.reason
 
 
-def test_same_business_action_from_another_click_is_a_duplicate_while_live(store):
-    first = claim(store, "k1")
-    assert claim(store, "k2").reason == "business"
-    store.finish_action(first.action_id, "failed", error="boom")
-    assert claim(store, "k3").is_new  # a failed attempt may be retried
+def test_emptying_the_table_is_caught_by_the_saved_head(store):
+    ask(store)
+    head = store.log.verify().head
+    raw(store).execute("DELETE FROM audit_log")
+    result = store.log.verify(expect_head=head)
+    assert not result.ok and "gone" in result.reason
 
 
-def test_only_one_action_per_order_in_flight(store):
-    claim(store, "k1", "NF1", action="add_partial_invoice")
-    assert claim(store, "k2", "NF2", action="add_partial_invoice").reason == "in_flight"
+def test_a_replaced_head_row_is_caught(store):
+    ask(store)
+    seq, _, mac = store.log.verify().head.partition(":")
+    result = store.log.verify(expect_head=f"{seq}:{'0' * 64}")
+    assert not result.ok and "not the row saved" in result.reason
+    assert store.log.verify(expect_head=f"{seq}:{mac}").ok
+    assert not store.log.verify(expect_head="five").ok
 
 
-def test_concurrent_claims_let_exactly_one_through(tmp_path):
-    path = tmp_path / "c.db"
-    AuditStore(path).close()
-    results = []
-
-    def worker(i):
-        s = AuditStore(path)
-        results.append(claim(s, f"k{i}").is_new)
-        s.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results.count(True) == 1
+def test_an_empty_log_has_a_genesis_head(store):
+    assert store.log.head() == f"0:{GENESIS}" and store.log.verify(expect_head=f"0:{GENESIS}").ok
 
 
-def test_action_rows_record_pending_then_outcome_in_the_log(store):
-    c = claim(store)
-    store.log_pending(c.action_id)
-    store.finish_action(c.action_id, "succeeded", http_status=200, receipt="r1")
-    rows = store.recent(5)
-    assert [r["outcome"] for r in rows] == ["succeeded", "pending"]
-    assert rows[0]["receipt"] == "r1" and rows[0]["inputs"] == '{"invoice_number": "NF1", "value": 100}'
-    assert store.pending_actions() == []
+def test_flipping_an_action_state_behind_the_apps_back_is_caught(store):
+    claim = store.ledger.claim(
+        WHO,
+        order_id="1-01",
+        account="acme",
+        action="add_partial_invoice",
+        invoice_number="NF1",
+        value=100,
+        click_key="k",
+        lease=timedelta(minutes=1),
+    )
+    store.ledger.mark_posting(claim.action_id, timedelta(minutes=1))
+    store.ledger.finish(claim.action_id, State.SUCCEEDED, receipt="r")
+    assert store.log.verify().ok
+    raw(store).execute("UPDATE actions SET state = 'failed' WHERE id = ?", (claim.action_id,))
+    result = store.log.verify()
+    assert not result.ok and "says 'failed'" in result.reason and "recorded 'succeeded'" in result.reason
 
 
-def test_count_actions_in_a_window(tmp_path):
-    now = [datetime(2026, 11, 28, 12, tzinfo=UTC)]
-    store = AuditStore(tmp_path / "w.db", clock=lambda: now[0])
-    claim(store, "k1", "A")
-    now[0] += timedelta(hours=2)
-    store.finish_action(1, "failed")
-    claim(store, "k2", "B")
-    assert store.count_actions(since=timedelta(hours=1), order_id="1-01") == 1
-    assert store.count_actions(since=timedelta(hours=3), user_id="U1") == 2
+def test_a_deleted_action_is_caught(store):
+    claim = store.ledger.claim(
+        WHO,
+        order_id="1-01",
+        account="acme",
+        action="resend_invoice",
+        invoice_number="NF1",
+        value=100,
+        click_key="k",
+        lease=timedelta(minutes=1),
+    )
+    store.ledger.finish(claim.action_id, State.REFUSED)
+    raw(store).execute("DELETE FROM actions")
+    assert "was removed" in store.log.verify().reason
+
+
+def test_a_different_key_or_none_cannot_verify_or_write(tmp_path):
+    path = tmp_path / "k.db"
+    keyed = Store(path, key=KEY)
+    ask(keyed, 2)
+    keyed.close()
+    other = Store(path, key=b"other" * 8)
+    assert not other.log.verify().ok and "different" in other.log.verify().reason
+    other.close()
+    unkeyed = Store(path)
+    with pytest.raises(AuditError, match="keyed"):
+        unkeyed.log.question(WHO, "1-01", "acme", "answered")
+    unkeyed.close()
+
+
+def test_an_unkeyed_log_says_so_and_keys_from_the_upgrade_on(tmp_path):
+    path = tmp_path / "u.db"
+    plain = Store(path)
+    ask(plain, 2)
+    result = plain.log.verify()
+    assert result.ok and not result.keyed
+    plain.close()
+    upgraded = Store(path, key=KEY)
+    ask(upgraded, 2)
+    result = upgraded.log.verify()
+    assert result.ok and result.keyed and result.rows == 4
+    raw(upgraded).execute("UPDATE audit_log SET outcome = 'x' WHERE seq = 1")
+    assert upgraded.log.verify().first_bad_seq in (1, 2)
+    upgraded.close()
 
 
 def test_unwritable_database_fails_closed(tmp_path):
-    store = AuditStore(tmp_path / "ro.db")
-    store.db.execute("PRAGMA query_only = ON")
+    store = Store(tmp_path / "ro.db")
+    store.database.conn.execute("PRAGMA query_only = ON")
     with pytest.raises(AuditError):
-        claim(store)
-    with pytest.raises(AuditError):
-        store.question(WHO, "1-01", "acme", "answered")
-
-
-def test_event_ledger_answers_once_but_retries_failures(store):
-    assert store.claim_event("Ev1")
-    assert not store.claim_event("Ev1")
-    store.finish_event("Ev1", ok=True)
-    assert not store.claim_event("Ev1")
-    assert store.claim_event("Ev2")
-    store.finish_event("Ev2", ok=False)
-    assert store.claim_event("Ev2")
+        store.log.question(WHO, "1-01", "acme", "answered")
+    store.close()

@@ -36,9 +36,13 @@ def check_limits(blocks, max_blocks=50):
             assert len(block["elements"]) <= 25
             for button in block["elements"]:
                 assert len(button["text"]["text"]) <= 75 and len(button["value"]) <= 2000
-                confirm = button["confirm"]
-                assert len(confirm["title"]["text"]) <= 100 and len(confirm["text"]["text"]) <= 300
-                assert len(confirm["confirm"]["text"]) <= 30 and len(confirm["deny"]["text"]) <= 30
+                assert ("confirm" in button) == (button["action_id"] == "resend_invoice")
+                confirm = button.get("confirm")
+                if confirm:
+                    assert len(confirm["title"]["text"]) <= 100 and len(confirm["text"]["text"]) <= 300
+                    assert len(confirm["confirm"]["text"]) <= 30 and len(confirm["deny"]["text"]) <= 30
+        if block["type"] == "input":
+            assert len(block["label"]["text"]) <= 2000 and len(block.get("hint", {}).get("text", "")) <= 2000
 
 
 @pytest.mark.parametrize("order", demo_orders(NOW), ids=lambda o: o["orderId"])
@@ -86,7 +90,13 @@ def test_resend_button_value_carries_only_what_the_click_needs():
     )
     button = [b for b in order_card(answer, "acme").blocks if b["type"] == "actions"][0]["elements"][0]
     assert button["action_id"] == "resend_invoice"
-    assert json.loads(button["value"]) == {"o": "1234567890123-01", "n": "NF-1", "a": 5000}
+    assert json.loads(button["value"]) == {
+        "v": 2,
+        "order": "1234567890123-01",
+        "kind": "resend_invoice",
+        "number": "NF-1",
+        "amount": 5000,
+    }
 
 
 @pytest.mark.parametrize(
@@ -110,27 +120,32 @@ def test_usage_message():
     check_limits(usage_message("That is not an order id.").blocks)
 
 
-def test_modal_views_fit_modal_limits():
-    meta = {
-        "o": "1234567890123-01",
-        "n": "N" * 50,
-        "a": 12990,
-        "t": 25990,
-        "f": 0,
-        "ru": "https://x/" + "r" * 200,
-        "c": {"sy": "R$", "dd": 2, "ds": ",", "gs": ".", "sf": True},
-        "x": ["A"] * 40,
-        "i": [["1", 1, 1]] * 40,
-    }
-    form = partial_form(meta, datetime(2026, 11, 28, 9, 5, tzinfo=UTC))
-    assert len(form["title"]["text"]) <= 24 and len(form["private_metadata"]) <= 3000
+def test_modal_views_fit_modal_limits_with_many_items_and_long_texts():
+    from bot.invoices import InvoiceItem, InvoiceRequest
+    from bot.money import Currency
+    from bot.payloads import CurrencyState, FormRef, FormState, LineState, ReplyTarget
+
+    state = FormState(
+        order_id="1234567890123-01",
+        full=False,
+        missing=12990,
+        total=25990,
+        currency=CurrencyState.of(Currency(symbol="R$", code="BRL", decimal_separator=",", group_separator=".")),
+        zone="America/Sao_Paulo",
+        order_json={},
+        lines=[LineState(index=i, sku=str(i), name="N" * 3000, price=1, quantity=1) for i in range(120)],
+        other=995,
+        reply=ReplyTarget(response_url="https://x/" + "r" * 3000),
+    )
+    ref = FormRef(form="k" * 16)
+    form = partial_form(state, ref, datetime(2026, 11, 28, 9, 5, tzinfo=UTC))
+    assert len(form["title"]["text"]) <= 24 and len(form["private_metadata"]) <= 100
     check_limits(form["blocks"], 100)
-    body = {
-        "invoiceNumber": "NF",
-        "invoiceValue": 12990,
-        "items": [{"id": str(i), "price": 1, "quantity": 1} for i in range(500)],
-    }
-    preview = partial_preview(meta, body, 13000, 25990)
+    assert "more item lines are not shown" in json.dumps(form["blocks"])
+    request = InvoiceRequest(
+        "NF", 12990, datetime(2026, 11, 28, tzinfo=UTC), items=[InvoiceItem(str(i), 1, 1) for i in range(500)]
+    )
+    preview = partial_preview(state, ref, request)
     check_limits(preview["blocks"], 100)
     assert len(preview["submit"]["text"]) <= 24
 

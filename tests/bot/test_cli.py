@@ -12,7 +12,7 @@ def test_why_sandbox_prints_the_diagnosis(capsys):
     out = capsys.readouterr().out
     assert "Order 1500000000001-01: Handling shipping" in out
     assert "missing R$ 129,90" in out
-    assert "add partial invoice of R$ 129,90, suggested number NF10001-2" in out
+    assert "add partial invoice of R$ 129,90, under the number of a new invoice from your ERP" in out
 
 
 def test_why_json_for_machines(capsys):

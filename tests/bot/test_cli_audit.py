@@ -1,15 +1,18 @@
 import csv
 import io
 import json
+from datetime import timedelta
 
-from bot.audit import AuditStore, Who
+from bot.audit import Who
 from bot.cli import main
+from bot.ledger import State
+from bot.store import Store
 
 
 def seed(path):
-    store = AuditStore(path)
-    store.question(Who("U1", "T1", "C1"), "1500000000001-01", "acme", "answered")
-    claim = store.claim_action(
+    store = Store(path)
+    store.log.question(Who("U1", "T1", "C1"), "1500000000001-01", "acme", "answered")
+    claim = store.ledger.claim(
         Who("U2", "T1", "C1"),
         order_id="1500000000001-01",
         account="acme",
@@ -17,9 +20,10 @@ def seed(path):
         invoice_number="NF-2",
         value=12990,
         click_key="k",
+        lease=timedelta(minutes=1),
     )
-    store.log_pending(claim.action_id)
-    store.finish_action(claim.action_id, "succeeded", http_status=200, receipt="rcpt-1")
+    store.ledger.mark_posting(claim.action_id, timedelta(minutes=1))
+    store.ledger.finish(claim.action_id, State.SUCCEEDED, http_status=200, receipt="rcpt-1")
     store.close()
 
 
@@ -48,10 +52,14 @@ def test_audit_verify_reports_the_first_broken_link(tmp_path, monkeypatch, capsy
     monkeypatch.setenv("UNSTUCK_DB", str(tmp_path / "a.db"))
     seed(tmp_path / "a.db")
     assert main(["audit", "verify"]) == 0
-    assert "3 entries, hash chain intact" in capsys.readouterr().out
-    store = AuditStore(tmp_path / "a.db")
-    store.db.execute("DROP TRIGGER audit_log_no_update")
-    store.db.execute("UPDATE audit_log SET detail = 'edited' WHERE seq = 2")
+    out = capsys.readouterr().out
+    assert "3 entries" in out and "intact" in out and "head: 3:" in out
+    head = out.split("head: ")[1].split()[0]
+    assert main(["audit", "verify", "--expect-head", head]) == 0
+    capsys.readouterr()
+    store = Store(tmp_path / "a.db")
+    store.database.conn.execute("DROP TRIGGER audit_log_no_update")
+    store.database.conn.execute("UPDATE audit_log SET detail = 'edited' WHERE seq = 2")
     store.close()
     assert main(["audit", "verify"]) == 1
     assert "BROKEN at entry 2" in capsys.readouterr().err
@@ -59,8 +67,8 @@ def test_audit_verify_reports_the_first_broken_link(tmp_path, monkeypatch, capsy
 
 def test_audit_reconcile_against_the_sandbox(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("UNSTUCK_DB", str(tmp_path / "a.db"))
-    store = AuditStore(tmp_path / "a.db")
-    store.claim_action(
+    store = Store(tmp_path / "a.db")
+    claim = store.ledger.claim(
         Who("U1"),
         order_id="1500000000001-01",
         account="sandbox",
@@ -68,14 +76,32 @@ def test_audit_reconcile_against_the_sandbox(tmp_path, monkeypatch, capsys):
         invoice_number="NF10001",
         value=1,
         click_key="k",
+        lease=timedelta(0),  # its owner is gone
     )
+    store.ledger.mark_posting(claim.action_id, timedelta(0))
     store.close()
     assert main(["audit", "reconcile", "--sandbox"]) == 0
-    assert "1 pending action(s) reconciled" in capsys.readouterr().out
-    assert AuditStore(tmp_path / "a.db").pending_actions() == []
+    out = capsys.readouterr().out
+    assert "succeeded" in out and "1 open action(s) checked" in out
+    assert Store(tmp_path / "a.db").ledger.open() == []
 
 
 def test_empty_log(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("UNSTUCK_DB", str(tmp_path / "empty.db"))
     assert main(["audit"]) == 0
     assert "no audit entries yet" in capsys.readouterr().out
+
+
+def test_csv_neutralises_formula_cells_and_json_stays_exact(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("UNSTUCK_DB", str(tmp_path / "a.db"))
+    store = Store(tmp_path / "a.db")
+    hostile = ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+    for text in hostile:
+        store.log.question(Who("U1", "T1", "C1"), "1500000000001-01", "acme", "error", text)
+    store.log.question(Who("U1", "T1", "C1"), "1500000000001-01", "acme", "answered", "plain - text = fine")
+    store.close()
+    main(["audit", "--format", "csv", "--limit", "0"])
+    details = [r["detail"] for r in csv.DictReader(io.StringIO(capsys.readouterr().out))]
+    assert details == ["'" + text for text in hostile] + ["plain - text = fine"]
+    main(["audit", "--format", "json", "--limit", "0"])
+    assert [r["detail"] for r in json.loads(capsys.readouterr().out)] == hostile + ["plain - text = fine"]

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose, suggest_invoice_number
+from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose
 from bot.order import parse_order
 from bot.statuses import STATUSES
 from tests.conftest import NOW
@@ -15,6 +15,9 @@ INVOICE_HELPS = {
     "payment-approved",
     "ready-for-invoicing",
     "invoice-after-cancellation-deny",
+    # VTEX's "Canceling an order": a requested cancellation is confirmed, or the invoice continues the order.
+    "request-cancel",
+    "cancellation-requested",
 }
 
 # (status, Admin name, words the agent must read in "waiting for")
@@ -45,9 +48,9 @@ TABLE = [
     ("ready-for-invoicing", "Ready for invoicing", "the invoice"),
     ("invoice", "Verifying invoice", "settlement"),
     ("invoiced", "Invoiced", "final success state"),
-    ("request-cancel", "Cancellation requested", "cancellation to go through"),
+    ("request-cancel", "Cancellation requested", "send the invoice to go on"),
     ("waiting-for-seller-decision", "Waiting for the seller decision", "accept or deny"),
-    ("cancellation-requested", "Cancellation requested", "accept or deny"),
+    ("cancellation-requested", "Cancellation requested", "confirm the cancellation"),
     ("cancellation-request-denied", "Cancellation denied", "resume"),
     ("cancellation-request-denied-ffm", "Cancellation denied (fulfillment)", "resume"),
     ("invoice-after-cancellation-deny", "Invoice after cancellation denied", "invoice"),
@@ -137,13 +140,12 @@ def test_resend_names_the_invoice_to_send_again():
     assert d.actions[0].label == "Resend invoice NF2"
 
 
-def test_partial_invoice_number_differs_from_every_invoice_on_the_order():
+def test_a_partial_invoice_never_comes_with_an_invented_number():
     order = parse_order(
         order_json(invoices=[invoice("NF1", 3000), invoice("NF1-2", 1000), invoice("nf1-3", 500, kind="Input")])
     )
-    number = suggest_invoice_number(order)
-    assert number == "NF1-4"
-    assert diagnose(order, NOW).actions[0].invoice_number == "NF1-4"
+    action = diagnose(order, NOW).actions[0]
+    assert action.kind == ADD_PARTIAL and action.amount == 6000 and action.invoice_number is None
 
 
 def test_over_invoiced_order_is_flagged_and_gets_no_button():
@@ -218,6 +220,6 @@ def test_official_example_diagnosis(example_order_json):
 def test_diagnosis_serialises_for_machines():
     data = diagnose(parse_order(order_json(invoices=[invoice("NF1", 6000)])), NOW).to_dict()
     assert data["actions"] == [
-        {"kind": ADD_PARTIAL, "amount": 4000, "invoice_number": "NF1-2", "full": False, "label": "Add partial invoice"}
+        {"kind": ADD_PARTIAL, "amount": 4000, "invoice_number": None, "full": False, "label": "Add partial invoice"}
     ]
     assert data["age_seconds"] == 3 * 86400

@@ -1,9 +1,12 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.diagnosis import diagnose
-from bot.invoices import partial_request, resend_request
+from bot.invoices import PartialDraft, partial_request, resend_request, whole_draft
 from bot.sandbox import DEMOS, SANDBOX_URL, sandbox_double
 from bot.vtex import VtexClient
+
+
+NOW = datetime.now(UTC) + timedelta(minutes=1)
 
 
 def client_for(double):
@@ -23,6 +26,10 @@ def test_a_dozen_demo_orders_one_per_branch():
             (d.no_action_reason or "")[:20],
             d.invoices.returned > 0,
             d.marketplace,
+            (
+                client.get_order(demo.order_id).currency.code,
+                any(len(i.unit_prices) > 1 for i in client.get_order(demo.order_id).items),
+            ),
         )
         seen.add(branch)
     assert len(DEMOS) >= 12 and len(seen) == len(DEMOS)
@@ -32,7 +39,7 @@ def test_partial_invoices_reaching_the_value_make_the_order_invoiced():
     double = sandbox_double()
     client = client_for(double)
     order = client.get_order("1500000000001-01")
-    request = partial_request(order, number="NF10001-2", value=order.missing, issuance_date=datetime.now(UTC))
+    request = partial_request(order, whole_draft(order, number="NF-2", issuance_date=datetime.now(UTC)), NOW)
     receipt = client.notify_invoice(order.order_id, request)
     assert receipt.receipt
     after = client.get_order(order.order_id)
@@ -42,9 +49,9 @@ def test_partial_invoices_reaching_the_value_make_the_order_invoiced():
 def test_a_partial_that_falls_short_leaves_the_status():
     client = client_for(sandbox_double())
     order = client.get_order("1500000000003-01")
-    client.notify_invoice(
-        order.order_id, partial_request(order, number="A1", value=100, issuance_date=datetime.now(UTC))
-    )
+    draft = whole_draft(order, number="A1", issuance_date=datetime.now(UTC))
+    shipping_only = PartialDraft(draft.number, draft.issuance_date, (), True, 100)
+    client.notify_invoice(order.order_id, partial_request(order, shipping_only, NOW))
     after = client.get_order(order.order_id)
     assert after.status == "handling" and after.missing == order.value - 100
 

@@ -89,3 +89,51 @@ def test_slack_api_url_gets_its_trailing_slash(monkeypatch):
 def test_operators_parse_from_a_comma_list(monkeypatch):
     monkeypatch.setenv("UNSTUCK_OPERATORS", " U111, W222 ,S333,, ")
     assert load_settings().operators == {"U111", "W222", "S333"}
+
+
+@pytest.mark.parametrize("name", ["VTEX_BASE_URL", "SLACK_API_URL"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9999",
+        "http://127.8.9.10/",
+        "http://localhost:8000/api/",
+        "http://[::1]:8000/api/",
+        "https://vtex-proxy.example.com",
+        "https://10.0.0.5:8443/api/",
+    ],
+)
+def test_https_anywhere_and_plain_http_only_to_this_machine(monkeypatch, name, url):
+    monkeypatch.setenv(name, url)
+    assert getattr(load_settings(), name.lower()) == url
+
+
+@pytest.mark.parametrize("name", ["VTEX_BASE_URL", "SLACK_API_URL"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://vtex-proxy.example.com",
+        "http://10.0.0.5:8080/api/",
+        "http://[2001:db8::1]/api/",
+        "http://127.0.0.1.evil.example/",
+        "http://127.0.0.1@evil.example/",
+        "http://0.0.0.0:8080",
+        "ftp://127.0.0.1/",
+        "not a url",
+    ],
+)
+def test_plain_http_to_another_host_stops_at_once_naming_the_variable(monkeypatch, name, url):
+    monkeypatch.setenv(name, url)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith(f"{name} must ") and "\n" not in message
+    if url.startswith("http://"):
+        assert "https://" in message and "127.0.0.1, localhost or [::1]" in message
+
+
+def test_the_vtex_check_refuses_plain_http_to_another_host_too():
+    settings = load_settings(vtex_account="acme")
+    settings.vtex_base_url = "http://vtex-proxy.example.com"  # e.g. set after loading
+    with pytest.raises(ConfigError, match="VTEX_BASE_URL must use https://"):
+        settings.check_vtex()

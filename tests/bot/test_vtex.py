@@ -6,6 +6,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from bot.blocks import error_card
 from bot.errors import (
     BadResponse,
     Forbidden,
@@ -15,6 +16,7 @@ from bot.errors import (
     RequestRejected,
     Unauthorized,
     Unavailable,
+    WrongOrder,
 )
 from bot.invoices import InvoiceItem, InvoiceRequest
 from bot.vtex import CircuitBreaker, VtexClient
@@ -211,7 +213,10 @@ def test_invoice_post_shape_is_what_vtex_documents():
     assert request.headers["Content-Type"] == "application/json"
     body = json.loads(request.content)
     assert body["type"] == "Output" and body["invoiceNumber"] == "NF-2"
-    assert body["invoiceValue"] == 12990 and isinstance(body["invoiceValue"], int)
+    assert body["invoiceValue"] == "12990"  # VTEX's schema types it as a string of cents
+    from bot.contract import invoice_problems
+
+    assert invoice_problems(body) == []
     assert body["issuanceDate"] == "2026-11-28T10:00:00+00:00"
     assert body["items"] == [{"id": "77", "price": 4000, "quantity": 2}]
     assert body["invoiceKey"] == "KEY1" and body["invoiceUrl"].endswith("2.pdf")
@@ -241,20 +246,123 @@ def test_invoice_403_names_the_notify_invoice_permission():
     assert info.value.permission == "OMS › Notify invoice"
 
 
-def test_circuit_opens_after_consecutive_failures_and_stops_calling_vtex():
+HEALTHY, BROKEN = "1111111111111-01", "2222222222222-01"
+
+
+def by_order(failing, status=503):
+    """A transport answering `status` for the orders in `failing` (a set, changeable later) and the order otherwise."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        order_id = request.url.path.rsplit("/", 1)[-1]
+        if order_id in failing:
+            return httpx.Response(status)
+        return ok(order_json(orderId=order_id))
+
+    return answer
+
+
+def test_one_broken_order_does_not_pause_questions_about_healthy_orders():
+    client, seen, _ = make(by_order({BROKEN}), max_attempts=3)
+    for _ in range(5):  # asked again and again, each time with its retries
+        with pytest.raises(Unavailable, match="VTEX answered 503"):
+            client.get_order(BROKEN)
+    assert len(seen) == 15 and client.breaker.state == "closed"
+    assert client.get_order(HEALTHY).order_id == HEALTHY
+
+
+def test_failures_of_different_orders_open_the_circuit_and_the_card_says_what_the_bot_does():
     clock = Clock()
-    breaker = CircuitBreaker(threshold=3, cooldown=30, clock=clock)
-    client, seen, _ = make(lambda r: httpx.Response(503), clock=clock, breaker=breaker, max_attempts=1)
-    for _ in range(3):
+    client, seen, _ = make(lambda r: httpx.Response(503), clock=clock, max_attempts=2)
+    for n in range(3):
+        with pytest.raises(Unavailable, match="VTEX answered 503"):
+            client.get_order(f"333333333333{n}-01")
+    assert len(seen) == 5  # the third order's failure opened it: its retry was not sent
+    with pytest.raises(Unavailable) as info:
+        client.get_order(HEALTHY)
+    assert len(seen) == 5  # nothing reaches VTEX while it is open
+    assert str(info.value).startswith(
+        "VTEX failed for 3 different orders in the last 60 seconds, so the bot paused its calls to VTEX for 30 s "
+        "and then tries one"
+    )
+    assert info.value.retry_after == pytest.approx(30, abs=1) and info.value.order_id == HEALTHY
+    assert client.breaker.state == "open"
+
+
+def test_a_success_in_between_or_failures_older_than_the_window_do_not_add_up():
+    clock = Clock()
+    failing = {"4444444444441-01", "4444444444442-01", "4444444444443-01", "4444444444444-01"}
+    client, _, _ = make(by_order(failing), clock=clock, max_attempts=1)
+    for oid in ("4444444444441-01", "4444444444442-01"):
         with pytest.raises(Unavailable):
-            client.get_order(OID)
-    with pytest.raises(Unavailable, match="paused") as info:
-        client.get_order(OID)
-    assert len(seen) == 3 and info.value.retry_after == pytest.approx(30)
-    clock.now += 31  # after the cooldown one trial goes through
+            client.get_order(oid)
+    client.get_order(HEALTHY)  # VTEX answers: it is not down
     with pytest.raises(Unavailable):
-        client.get_order(OID)
-    assert len(seen) == 4
+        client.get_order("4444444444443-01")
+    clock.now += 61  # that failure is now older than the window
+    with pytest.raises(Unavailable):
+        client.get_order("4444444444444-01")
+    with pytest.raises(Unavailable):
+        client.get_order("4444444444441-01")
+    assert client.breaker.state == "closed"
+
+
+def open_breaker(clock):
+    breaker = CircuitBreaker(threshold=3, cooldown=30, window=60, clock=clock)
+    for n in range(3):
+        breaker.record(False, f"555555555555{n}-01")
+    assert breaker.state == "open"
+    return breaker
+
+
+def test_half_open_lets_exactly_one_probe_through_and_its_success_closes_the_circuit():
+    clock = Clock()
+    refused_meanwhile = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(HEALTHY) and not refused_meanwhile:
+            # While the probe is in flight, every other question is refused without a request.
+            with pytest.raises(Unavailable, match="that call is under way") as info:
+                client.get_order("6666666666666-01")
+            refused_meanwhile.append(info.value)
+        return ok(order_json(orderId=request.url.path.rsplit("/", 1)[-1]))
+
+    breaker = open_breaker(clock)
+    client, seen, _ = make(answer, clock=clock, breaker=breaker)
+    with pytest.raises(Unavailable, match="paused"):
+        client.get_order(HEALTHY)
+    assert seen == []
+    clock.now += 31
+    assert breaker.state == "half-open"
+    assert client.get_order(HEALTHY).order_id == HEALTHY  # the probe
+    assert len(refused_meanwhile) == 1 and [r.url.path.rsplit("/", 1)[-1] for r in seen] == [HEALTHY]
+    assert breaker.state == "closed"
+    assert client.get_order("6666666666666-01").order_id == "6666666666666-01"
+
+
+def test_a_failed_probe_pauses_calls_for_another_cooldown():
+    clock = Clock()
+    breaker = open_breaker(clock)
+    client, seen, _ = make(lambda r: httpx.Response(503), clock=clock, breaker=breaker, max_attempts=5)
+    clock.now += 31
+    with pytest.raises(Unavailable, match="VTEX answered 503"):
+        client.get_order(HEALTHY)
+    assert len(seen) == 1  # the probe failed: its retries were not sent
+    with pytest.raises(Unavailable, match="paused") as info:
+        client.get_order(HEALTHY)
+    assert len(seen) == 1 and info.value.retry_after == pytest.approx(30, abs=1)
+
+
+def test_a_probe_that_never_reports_is_replaced_after_a_while():
+    clock = Clock()
+    breaker = open_breaker(clock)
+    clock.now += 31
+    breaker.before_call(HEALTHY)  # the probe, which then vanishes (e.g. its thread died)
+    with pytest.raises(Unavailable, match="under way"):
+        breaker.before_call("7777777777777-01")
+    clock.now += breaker.probe_timeout
+    breaker.before_call("7777777777777-01")  # a new probe
+    breaker.record(True, "7777777777777-01")
+    assert breaker.state == "closed"
 
 
 def test_not_found_does_not_trip_the_breaker():
@@ -263,3 +371,34 @@ def test_not_found_does_not_trip_the_breaker():
         with pytest.raises(OrderNotFound):
             client.get_order(OID)
     assert len(seen) == 10
+
+
+def test_an_answer_about_another_order_is_refused_with_an_error_card_without_buttons():
+    client, _, _ = make([ok(order_json(orderId="9876543210987-01"))])
+    with pytest.raises(WrongOrder) as info:
+        client.get_order(OID)
+    assert isinstance(info.value, BadResponse) and info.value.order_id == OID
+    assert "VTEX answered for another order (9876543210987-01)" in str(info.value)
+    card = error_card(OID, info.value)
+    assert "VTEX answered for another order" in json.dumps(card.blocks)
+    assert not any(block["type"] == "actions" for block in card.blocks)
+
+
+def test_another_orders_id_is_quoted_without_markup():
+    client, _, _ = make([ok(order_json(orderId="<!channel> `x`"))])
+    with pytest.raises(WrongOrder) as info:
+        client.get_order(OID)
+    assert "<!channel>" not in str(info.value) and "`" not in str(info.value)
+
+
+def test_the_same_id_in_other_letter_case_is_the_same_order():
+    client, _, _ = make([ok(order_json(orderId="SLR-V527103ANML-01"))])
+    assert client.get_order_json("SLR-v527103anml-01")["orderId"] == "SLR-V527103ANML-01"
+
+
+def test_a_sequence_answers_with_the_orders_own_id_but_must_match_its_sequence():
+    client, _, _ = make([ok(order_json(sequence="501456")), ok(order_json(sequence="501457")), ok(order_json())])
+    assert client.get_order("seq501456").order_id == OID
+    with pytest.raises(WrongOrder):
+        client.get_order("seq501456")
+    assert client.get_order("seq501456").order_id == OID  # no sequence field to compare with

@@ -22,7 +22,7 @@ def test_stuck_acks_at_once_then_posts_the_card_to_the_channel(stack):
 def test_the_question_is_audited(stack):
     stack.driver.slash(VIEWER, "1500000000006-01")
     cards(stack)
-    row = stack.services.store.recent(1)[0]
+    row = stack.services.store.log.recent(1)[0]
     assert (row["kind"], row["user_id"], row["order_id"], row["channel"], row["outcome"]) == (
         "question",
         VIEWER,

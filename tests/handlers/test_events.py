@@ -61,8 +61,8 @@ def test_slack_retries_of_one_event_are_answered_once(stack):
 
 
 def test_a_retry_after_a_failed_first_attempt_is_still_answered(stack):
-    stack.services.store.claim_event("Ev0FAILED1")
-    stack.services.store.finish_event("Ev0FAILED1", ok=False)  # the first delivery died midway
+    stack.services.store.deliveries.claim("Ev0FAILED1")
+    stack.services.store.deliveries.finish("Ev0FAILED1", ok=False)  # the first delivery died midway
     msg = stack.slack.post("C0SUPPORT", VIEWER, f"<@{BOT_USER}> 1500000000001-01")
     stack.driver.send_event(
         {"type": "app_mention", "user": VIEWER, "text": msg.text, "ts": msg.ts, "channel": "C0SUPPORT"},

@@ -18,7 +18,7 @@ def test_home_lists_recent_actions_with_outcomes_for_operators(stack):
     stack.driver.slash(VIEWER, "1500000000002-01")
     card = cards(stack)[0]
     stack.driver.click(VIEWER, card, "resend_invoice")
-    stack.slack.wait(lambda: stack.services.store.recent(1)[0]["outcome"] == "refused")
+    stack.slack.wait(lambda: stack.services.store.log.recent(1)[0]["outcome"] == "refused")
     stack.driver.click(OPERATOR, card, "resend_invoice")
     wait_card(stack, card.ts, "resent to VTEX")
     text = text_of(home_of(stack, OPERATOR))

@@ -49,10 +49,11 @@ def test_vtex_misbehaviour_gets_a_clear_card_and_the_process_stays_healthy(stack
 
 def test_circuit_breaker_stops_hammering_vtex_and_says_when_to_retry(stack):
     stack.vtex.fail_next(503, "", times=100)
-    ask_card(stack)
+    ask_card(stack, "1500000000001-01")
     ask_card(stack, "1500000000002-01")
+    ask_card(stack, "1500000000003-01")  # a third order failing: VTEX is down, not one order
     calls = len(stack.vtex.calls)
-    card = ask_card(stack, "1500000000003-01")
+    card = ask_card(stack, "1500000000006-01")
     assert "paused" in text_of(card) and "Try again in about" in text_of(card)
     assert len(stack.vtex.calls) == calls  # the open circuit sent nothing
 
@@ -61,7 +62,7 @@ def test_audit_write_failure_means_vtex_is_never_called(stack, monkeypatch):
     def broken(*args, **kwargs):
         raise AuditError("disk full")
 
-    monkeypatch.setattr(stack.services.store, "log_pending", broken)
+    monkeypatch.setattr(stack.services.store.ledger, "mark_posting", broken)
     outcome = stack.services.actor.perform(
         Intent("resend_invoice", "1500000000002-01", "NF20001", 30480, "k1"), Who(OPERATOR)
     )
@@ -71,8 +72,10 @@ def test_audit_write_failure_means_vtex_is_never_called(stack, monkeypatch):
 
 def test_unwritable_database_refuses_the_click_without_calling_vtex(stack):
     card = ask_card(stack, "1500000000002-01")
-    stack.services.store.db.execute("PRAGMA query_only = ON")  # the listener threads get their own connections
-    stack.services.store.claim_action = lambda *a, **k: (_ for _ in ()).throw(AuditError("read-only"))
+    stack.services.store.database.conn.execute(
+        "PRAGMA query_only = ON"
+    )  # the listener threads get their own connections
+    stack.services.store.ledger.claim = lambda *a, **k: (_ for _ in ()).throw(AuditError("read-only"))
     stack.driver.click(OPERATOR, card, "resend_invoice")
     stack.slack.wait(lambda: any("never acts without a record" in text_of(m) for m in stack.slack.messages))
     assert stack.vtex.invoice_posts() == []

@@ -29,7 +29,12 @@ def resend_orders(n):
 def test_200_questions_and_50_actions_at_once(tmp_path):
     orders = demo_orders() + resend_orders(50)
     with LocalStack(
-        tmp_path / "load.db", orders=orders, vtex_latency=0.1, reread_delay=0.05, unstuck_user_action_limit=100
+        tmp_path / "load.db",
+        orders=orders,
+        vtex_latency=0.1,
+        reread_delay=0.05,
+        unstuck_user_action_limit=100,
+        unstuck_user_question_limit=1000,
     ) as stack:
         ids = [o["orderId"] for o in orders]
         local = threading.local()
@@ -60,21 +65,21 @@ def test_200_questions_and_50_actions_at_once(tmp_path):
             assert all(r.status == 200 for r in pool.map(act, targets))
         store = stack.services.store
         stack.slack.wait(
-            lambda: len([r for r in store.db.query("SELECT 1 FROM actions WHERE state = 'succeeded'")]) == 50,
+            lambda: len([r for r in store.database.db.query("SELECT 1 FROM actions WHERE state = 'succeeded'")]) == 50,
             timeout=60,
         )
 
         assert len(stack.vtex.invoice_posts()) == 50
         finished = list(
-            store.db.query(
+            store.database.db.query(
                 "SELECT action_id, count(*) AS n FROM audit_log WHERE kind = 'action' "
                 "AND outcome != 'pending' GROUP BY action_id"
             )
         )
         assert len(finished) == 50 and all(r["n"] == 1 for r in finished)
-        questions = store.db.execute("SELECT count(*) FROM audit_log WHERE kind = 'question'").fetchone()[0]
+        questions = store.database.conn.execute("SELECT count(*) FROM audit_log WHERE kind = 'question'").fetchone()[0]
         assert questions == 200
-        assert store.verify().ok
+        assert store.log.verify().ok
 
         # Memory is flat once warm: thread pools grow to their working size during the first bursts,
         # after which another burst of 200 must not grow the process.

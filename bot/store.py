@@ -1,0 +1,36 @@
+"""Everything the bot keeps, over one database: the audit log, the action ledger, Slack deliveries, forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.audit import AuditLog
+from bot.db import Database
+from bot.deliveries import Deliveries
+from bot.forms import Forms
+from bot.ledger import ActionLedger
+
+
+class Store:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        key: bytes | None = None,
+        resend_window: timedelta = timedelta(minutes=10),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self.database = Database(path, clock)
+        self.log = AuditLog(self.database, key)
+        self.ledger = ActionLedger(self.database, self.log, resend_window=resend_window)
+        self.deliveries = Deliveries(self.database)
+        self.forms = Forms(self.database)
+
+    @property
+    def path(self) -> str:
+        return self.database.path
+
+    def close(self) -> None:
+        self.database.close()
