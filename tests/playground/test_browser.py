@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "playground.png"
+ROOT = Path(__file__).resolve().parents[2]
 
 if not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true":
     pytest.skip("Chromium is not installed (apt-get install chromium); CI runs these", allow_module_level=True)
@@ -61,6 +61,18 @@ def page(browser, tmp_path):
     playground.close()
 
 
+def screenshot_path(tmp_path: Path) -> Path:
+    """Where the README's picture of the playground is saved: pytest's tmp folder, so that a test run changes no
+    tracked file, unless UNSTUCK_SCREENSHOTS names a folder (relative to the repository root, or absolute).
+    `UNSTUCK_SCREENSHOTS=docs .venv/bin/pytest tests/playground` refreshes docs/playground.png."""
+    folder = os.environ.get("UNSTUCK_SCREENSHOTS")
+    if not folder:
+        return tmp_path / "playground.png"
+    path = ROOT / Path(folder).expanduser() / "playground.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def say(page, text):
     page.fill("#text", text)
     page.press("#text", "Enter")
@@ -77,21 +89,27 @@ def test_ask_add_a_partial_invoice_through_the_modal_and_see_the_outcome(page):
     expect(answer).to_contain_text("R$ 129,90")
     expect(page.locator(".msg .eph", has_text="Only visible to you").first).to_be_visible()  # the "Looking up…" ack
 
-    answer.get_by_role("button", name="Add partial invoice of R$ 129,90").click()
-    expect(page.locator("#confirm")).to_contain_text("Open a form to send a partial invoice")
-    page.click("#confirm-yes")
+    answer.get_by_role("button", name="Add partial invoice of R$ 129,90").click()  # straight to the form
     modal = page.locator("#modal")
     expect(modal).not_to_contain_text("Re-reading the order")  # the form is filled in from a fresh read
-    expect(modal.locator("input[name=value_block]")).to_have_value("129,90")
-    expect(modal.locator("input[name=number_block]")).to_have_value("NF10001-2")
+    expect(modal.locator("input[name=item_0]")).to_have_value("1")  # the T-shirt not yet invoiced
+    expect(modal.locator("input[name=other_block]")).to_be_checked()  # and the R$ 9,95 of shipping still owed
+    expect(modal.locator("input[name=value_block]")).to_have_value("")
+    expect(modal.locator("input[name=number_block]")).to_have_value("")  # the ERP's number, never invented
 
     modal.locator("input[name=number_block]").fill("NF 10001/2")
+    modal.locator("input[name=time_block]").fill("09:30")
     page.click("#modal-submit")
     expect(modal.locator(".input.has-error .error")).to_contain_text("only letters, digits and '-'")
-    modal.locator("input[name=number_block]").fill("NF10001-2")
+    modal.locator("input[name=number_block]").fill("NF-10002")
+    modal.locator("input[name=other_block]").uncheck()
+    modal.locator("input[name=value_block]").fill("129,90")
+    page.click("#modal-submit")
+    expect(modal.locator(".input.has-error .error")).to_contain_text("At most R$ 119,95")
+    modal.locator("input[name=other_block]").check()
     page.click("#modal-submit")
     expect(modal).to_contain_text("Exactly what will be posted to VTEX")
-    expect(modal).to_contain_text('"invoiceValue": 12990')
+    expect(modal).to_contain_text('"invoiceValue": "12990"')
     expect(modal).to_contain_text("R$ 259,90 of R$ 259,90")
     page.click("#modal-submit")
     expect(page.locator("#modal-backdrop")).to_be_hidden()
@@ -102,7 +120,7 @@ def test_ask_add_a_partial_invoice_through_the_modal_and_see_the_outcome(page):
     assert page.playground.stack.vtex.order("1500000000001-01")["status"] == "invoiced"
 
 
-def test_resend_from_the_side_panel_then_app_home_lists_it(page):
+def test_resend_from_the_side_panel_then_app_home_lists_it(page, tmp_path):
     page.locator("#demos button", has_text="1500000000002-01").click()
     answer = card(page, "1500000000002-01")
     answer.get_by_role("button", name="Resend invoice NF20001").click()
@@ -114,7 +132,9 @@ def test_resend_from_the_side_panel_then_app_home_lists_it(page):
     page.locator("#messages").evaluate(
         "(box) => { box.scrollTop = box.querySelector('.msg[data-from=bot] h3').closest('.msg').offsetTop - 60; }"
     )
-    page.screenshot(path=str(SCREENSHOT))
+    screenshot = screenshot_path(tmp_path)
+    page.screenshot(path=str(screenshot))
+    assert screenshot.stat().st_size > 0
     page.click("#tab-home")
     home = page.locator("#home-view")
     expect(home).to_contain_text("You are an operator")
