@@ -210,8 +210,8 @@ def audit_timings(tmp: Path) -> dict[str, float]:
     import sqlite3
 
     from bot.audit import GENESIS, row_hash
-    from bot.store import Store
     from bot.blocks import home_view
+    from bot.store import Store
 
     db = tmp / "big.db"
     Store(db).close()

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose
 from bot.errors import VtexError
@@ -46,9 +46,12 @@ class Intent:
     draft: PartialDraft | None = None  # partial: exactly what the agent reviewed
 
 
+OutcomeState = Literal["succeeded", "failed", "refused", "duplicate", "stale", "unknown"]
+
+
 @dataclass(frozen=True)
 class Outcome:
-    state: str  # succeeded | failed | refused | duplicate | stale | unknown
+    state: OutcomeState
     message: str  # mrkdwn
     order: Order | None = None
     receipt: str | None = None

@@ -1,10 +1,16 @@
-"""The app factory: settings in, a Bolt App with every listener registered out."""
+"""The composition root: settings in, the whole bot out, built in one place.
+
+`build()` is what every entry point uses (`unstuck serve`, `unstuck audit reconcile`, the playground's
+and the tests' local stack): it chooses the VTEX client (VTEX, or the sandbox store), opens the store,
+loads the knowledge base, makes the services and the Bolt app with every listener registered. Nothing is
+changed on an object after it is built.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,34 +24,51 @@ from bot.operators import Operators
 from bot.services import Services
 from bot.settings import Settings
 from bot.store import Store
-from bot.vtex import VtexClient
+from bot.vtex import VtexClient, vtex_client
 from handlers import register_all
 
 log = logging.getLogger("unstuck")
 SLACK_API = "https://slack.com/api/"
 
 
-def build_services(
+@dataclass(frozen=True)
+class Bot:
+    services: Services
+    app: App
+
+    def close(self) -> None:
+        self.services.close()
+
+
+def build(
     settings: Settings,
     *,
+    sandbox: bool = False,
     vtex: VtexClient | None = None,
     store: Store | None = None,
-    kb: KnowledgeBase | None = None,
     clock: Callable[[], datetime] | None = None,
-    account: str | None = None,
     reread_delay: float = 3.0,
-) -> Services:
+    web_client: WebClient | None = None,
+) -> Bot:
+    """The bot for these settings; `vtex`, `store` and `clock` replace the defaults (tests, reconcile)."""
     clock = clock or (lambda: datetime.now(UTC))
-    return Services(
+    if sandbox:
+        from bot.sandbox import SANDBOX_ACCOUNT
+
+        account = SANDBOX_ACCOUNT
+    else:
+        account = settings.vtex_account or "vtex"
+    services = Services(
         settings=settings,
-        vtex=vtex or VtexClient.from_settings(settings),
-        kb=kb or KnowledgeBase.load(settings.unstuck_faq_dir),
+        vtex=vtex or vtex_client(settings, sandbox),
+        kb=KnowledgeBase.load(settings.unstuck_faq_dir),
         store=store or open_store(settings, clock),
         operators=Operators(settings.operators),
-        account=account or settings.vtex_account or "vtex",
+        account=account,
         clock=clock,
         reread_delay=reread_delay,
     )
+    return Bot(services, create_app(settings, services, web_client=web_client))
 
 
 def open_store(settings: Settings, clock: Callable[[], datetime] | None = None) -> Store:
@@ -57,13 +80,17 @@ def open_store(settings: Settings, clock: Callable[[], datetime] | None = None) 
     )
 
 
-def create_app(settings: Settings, services: Services, *, web_client: WebClient | None = None, workers: int = 4) -> App:
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    client = web_client or WebClient(
+def slack_client(settings: Settings) -> WebClient:
+    return WebClient(
         base_url=settings.slack_api_base or SLACK_API,
         timeout=10,
         retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=2)],
     )
+
+
+def create_app(settings: Settings, services: Services, *, web_client: WebClient | None = None) -> App:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    identity = services.identity
 
     # A fixed single-workspace identity: no auth.test round trip before the first ack.
     def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
@@ -71,14 +98,12 @@ def create_app(settings: Settings, services: Services, *, web_client: WebClient 
             enterprise_id=enterprise_id,
             team_id=team_id,
             bot_token=token,
-            bot_user_id=services_identity.get("user_id"),
-            bot_id=services_identity.get("bot_id"),
+            bot_user_id=identity.user_id,
+            bot_id=identity.bot_id,
         )
 
-    services_identity: dict[str, Any] = {}
-    services.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listener")
     app = App(
-        client=client,
+        client=web_client or slack_client(settings),
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
         authorize=authorize,
         listener_executor=services.executor,
@@ -87,7 +112,6 @@ def create_app(settings: Settings, services: Services, *, web_client: WebClient 
         process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
-    app._unstuck_identity = services_identity  # type: ignore[attr-defined]
 
     @app.middleware
     def inject_services(context: Any, next: Callable[[], Any]) -> Any:  # noqa: A002
@@ -108,11 +132,12 @@ def create_app(settings: Settings, services: Services, *, web_client: WebClient 
     return app
 
 
-def learn_identity(app: App, token: str) -> None:
+def learn_identity(bot: Bot, token: str) -> None:
     """Ask Slack who the bot is, off the request path, so the bot ignores its own messages; failures are logged."""
     try:
-        info = app.client.auth_test(token=token)
-        app._unstuck_identity.update(user_id=info.get("user_id"), bot_id=info.get("bot_id"))  # type: ignore[attr-defined]
+        info = bot.app.client.auth_test(token=token)
+        bot.services.identity.user_id = info.get("user_id")
+        bot.services.identity.bot_id = info.get("bot_id")
         log.info("connected to Slack as %s in %s", info.get("user"), info.get("team"))
     except Exception as exc:  # noqa: BLE001
         log.warning("could not verify the Slack bot token (auth.test: %s)", type(exc).__name__)

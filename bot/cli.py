@@ -10,12 +10,8 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from bot.settings import ConfigError, Settings, load_settings
-
-if TYPE_CHECKING:
-    from bot.vtex import VtexClient
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,18 +30,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def vtex_client(settings: Settings, sandbox: bool) -> VtexClient:
-    # Imported here so that `unstuck audit` does not pay for the VTEX and diagnosis modules.
-    from bot.vtex import VtexClient
-
-    if sandbox:
-        from bot.sandbox import SANDBOX_ACCOUNT, SANDBOX_URL, sandbox_double
-
-        return VtexClient(SANDBOX_URL, account=SANDBOX_ACCOUNT, transport=sandbox_double().transport())
-    settings.check_vtex()
-    return VtexClient.from_settings(settings)
-
-
 def cmd_why(args: argparse.Namespace, settings: Settings) -> int:
     from bot.errors import InvalidOrderId
     from bot.kb import KnowledgeBase
@@ -59,6 +43,8 @@ def cmd_why(args: argparse.Namespace, settings: Settings) -> int:
         except InvalidOrderId as exc:
             print(f"unstuck: {exc.message.replace('`', '')}", file=sys.stderr)
             return 2
+    from bot.vtex import vtex_client  # here, so that `unstuck audit` does not pay for VTEX and diagnosis
+
     kb = KnowledgeBase.load(settings.unstuck_faq_dir)
     client = vtex_client(settings, args.sandbox)
     results: list[Answer | Failure] = []

@@ -11,10 +11,13 @@ import signal
 import socket
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.audit import HASHED
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.app import Bot
 
 log = logging.getLogger("unstuck")
 
@@ -70,19 +73,6 @@ def setup_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def build(settings: Settings, sandbox: bool, **kwargs: Any) -> tuple[Any, Any]:
-    from bot.app import build_services, create_app
-    from bot.cli import vtex_client
-
-    account = None
-    if sandbox:
-        from bot.sandbox import SANDBOX_ACCOUNT
-
-        account = SANDBOX_ACCOUNT
-    services = build_services(settings, vtex=vtex_client(settings, sandbox), account=account, **kwargs)
-    return services, create_app(settings, services)
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     socket_mode = bool(settings.slack_app_token) and not args.http
     settings.check_slack(socket_mode)
@@ -98,11 +88,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("--workers must be between 1 and 32")
     setup_logging()
     if socket_mode:
-        services, app = start_app(settings, args.sandbox, settle=True)
+        bot = start_app(settings, args.sandbox, settle=True)
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         log.info("unstuck running in Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[union-attr]
+        app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
+        SocketModeHandler(bot.app, app_token).start()  # type: ignore[no-untyped-call]
         return 0
 
     try:
@@ -121,30 +112,30 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return supervise(listener, settings, args.sandbox, args.workers)
 
 
-def start_app(settings: Settings, sandbox: bool, settle: bool) -> tuple[Any, Any]:
-    services, app = build(settings, sandbox)
-    from bot.app import learn_identity
+def start_app(settings: Settings, sandbox: bool, settle: bool) -> Bot:
+    from bot.app import build, learn_identity
     from bot.reconcile import keep_settling, reconcile
 
-    token = settings.slack_bot_token.get_secret_value()  # type: ignore[union-attr]
+    bot = build(settings, sandbox=sandbox)
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
 
     def warm_up() -> None:
-        learn_identity(app, token)
+        learn_identity(bot, token)
         if settle:  # one process settles actions a crash left open, then keeps an eye on new ones
-            for item in reconcile(services, app.client):
+            for item in reconcile(bot.services, bot.app.client):
                 log.info("action %s on %s: %s", item.action["id"], item.action["order_id"], item.state)
-            keep_settling(services, app.client, settings.unstuck_settle_interval)
+            keep_settling(bot.services, bot.app.client, settings.unstuck_settle_interval)
 
     threading.Thread(target=warm_up, daemon=True, name="warm-up").start()
-    return services, app
+    return bot
 
 
 def serve_worker(listener: socket.socket, settings: Settings, sandbox: bool, settle: bool) -> int:
     from bot.server import make_server
 
-    services, app = start_app(settings, sandbox, settle)
-    secret = settings.slack_signing_secret.get_secret_value()  # type: ignore[union-attr]
-    server = make_server(app, "", 0, secret, sockets=[listener])
+    bot = start_app(settings, sandbox, settle)
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    server = make_server(bot.app, "", 0, secret, sockets=[listener])
     log.info(
         "worker %d: at most %d connections, %d-byte bodies, %.0f s per request",
         os.getpid(),
@@ -169,7 +160,7 @@ def serve_worker(listener: socket.socket, settings: Settings, sandbox: bool, set
         log.exception("the HTTP server stopped")
         code = 1
     finally:
-        services.close()
+        bot.close()
     return code
 
 
@@ -313,10 +304,11 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         if args.task == "reconcile":
             settings.check_vtex() if not args.sandbox else None
-            services, app = _reconcile_services(settings, args.sandbox, store)
+            from bot.app import build
             from bot.reconcile import reconcile
 
-            settled = reconcile(services, app.client if app else None)
+            bot = build(settings, sandbox=args.sandbox, store=store)
+            settled = reconcile(bot.services, bot.app.client if settings.slack_bot_token else None)
             for item in settled:
                 action = item.action
                 print(
@@ -330,17 +322,6 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     finally:
         store.close()
-
-
-def _reconcile_services(settings: Settings, sandbox: bool, store: Any) -> tuple[Any, Any]:
-    from bot.app import build_services, create_app
-    from bot.cli import vtex_client
-
-    services = build_services(
-        settings, vtex=vtex_client(settings, sandbox), store=store, account="sandbox" if sandbox else None
-    )
-    app = create_app(settings, services) if settings.slack_bot_token else None
-    return services, app
 
 
 def print_rows(rows: list[dict[str, Any]], fmt: str) -> None:

@@ -19,7 +19,8 @@ SCHEMA_FILE = "vtex-orders-api.json"
 
 @cache
 def openapi_schemas() -> dict[str, Any]:
-    return json.loads(resources.files("bot.schemas").joinpath(SCHEMA_FILE).read_text(encoding="utf-8"))
+    schemas: dict[str, Any] = json.loads(resources.files("bot.schemas").joinpath(SCHEMA_FILE).read_text("utf-8"))
+    return schemas
 
 
 def to_json_schema(node: Any) -> Any:

@@ -50,7 +50,7 @@ class Currency:
         units = (Decimal(cents) / CENTS).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
         whole, _, frac = f"{units:f}".partition(".")
         if grouped and self.group_size > 0 and self.group_separator:
-            groups = []
+            groups: list[str] = []
             while len(whole) > self.group_size:
                 groups.insert(0, whole[-self.group_size :])
                 whole = whole[: -self.group_size]

@@ -25,7 +25,9 @@ class _Model(BaseModel):
     @classmethod
     def _null_is_default(cls, value: Any, info: Any) -> Any:
         field = cls.model_fields.get(info.field_name)
-        blank = value is None or (isinstance(value, str) and not value.strip() and field and field.annotation is not str)
+        blank = value is None or (
+            isinstance(value, str) and not value.strip() and field and field.annotation is not str
+        )
         if blank and field is not None and not field.is_required():
             return field.get_default(call_default_factory=True)
         return value

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.doubles.vtex import VtexDouble
+from bot.vtex_store import OrderStore
 
 SANDBOX_ACCOUNT = "sandbox"
 SANDBOX_URL = "https://sandbox.vtexcommercestable.com.br"
@@ -324,5 +324,6 @@ def _split_price(order: dict[str, Any]) -> dict[str, Any]:
     return order
 
 
-def sandbox_double(now: datetime | None = None, **kwargs: Any) -> VtexDouble:
-    return VtexDouble(demo_orders(now), **kwargs)
+def sandbox_store(now: datetime | None = None) -> OrderStore:
+    """The demo orders in VTEX's API, in memory: what `--sandbox` and the playground answer from."""
+    return OrderStore(demo_orders(now))

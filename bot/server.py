@@ -142,6 +142,10 @@ class HardenedServer(TcpWSGIServer):
     channel_class = HardenedChannel
     read_deadline = READ_DEADLINE
     draining_since: float | None = None
+    # What waitress keeps at run time (types-waitress declares these less precisely).
+    active_channels: dict[int, HardenedChannel]  # type: ignore[assignment]
+    _map: dict[int, Any]
+    effective_port: int
 
     def drain(self) -> None:
         """Stop accepting; the loop ends once the requests being answered are flushed (or after DRAIN_TIMEOUT).
@@ -149,8 +153,8 @@ class HardenedServer(TcpWSGIServer):
         self.accepting = False
         self.draining_since = time.time()
 
-    def maintenance(self, now: float) -> None:
-        super().maintenance(now)  # idle keep-alive connections (channel_timeout)
+    def maintenance(self, now: float) -> None:  # waitress passes time.time()
+        super().maintenance(now)  # type: ignore[arg-type]  # idle keep-alive connections (channel_timeout)
         cutoff = now - self.read_deadline
         slow = [
             ch

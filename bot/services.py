@@ -11,7 +11,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bot.acting import Actor, Timing
 from bot.audit import AuditError, Who
@@ -65,6 +64,14 @@ class Admission:
 
 
 @dataclass
+class Identity:
+    """Who the bot is in Slack, learned after start (auth.test), so it can ignore its own messages."""
+
+    user_id: str | None = None
+    bot_id: str | None = None
+
+
+@dataclass
 class Services:
     settings: Settings
     vtex: VtexClient
@@ -74,7 +81,11 @@ class Services:
     account: str
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     reread_delay: float = 3.0
-    executor: Any = None  # Bolt's listener pool (idle: listeners run on the request thread and only ack)
+    # Bolt's listener pool: nearly idle, since listeners run on the request thread and only ack.
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="listener")
+    )
+    identity: Identity = field(default_factory=lambda: Identity())
     # The slow part of every answer and action (VTEX round trips), after ack(). Created with the services:
     # creating it on first use raced when the first two questions arrived together.
     work: ThreadPoolExecutor = field(
@@ -181,7 +192,7 @@ class Services:
         if admission.ids:
             self._submit(self.work, "work", fn)
 
-    def notify(self, fn: Callable[[], None]) -> None:
+    def notify(self, fn: Callable[[], object]) -> None:
         """Send a short reply (busy, over the limit) off the listener thread; dropped if that pool is swamped."""
         with self._waiting_lock:
             swamped = self._waiting["notices"] >= self.max_waiting
@@ -190,7 +201,7 @@ class Services:
             return
         self._submit(self.notices, "notices", fn)
 
-    def _submit(self, pool: ThreadPoolExecutor, queue: str, fn: Callable[[], None]) -> None:
+    def _submit(self, pool: ThreadPoolExecutor, queue: str, fn: Callable[[], object]) -> None:
         def run() -> None:
             with self._waiting_lock:
                 self._waiting[queue] -= 1

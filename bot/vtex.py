@@ -302,7 +302,7 @@ def _same_order(asked: str, data: dict[str, Any]) -> bool:
     if asked.startswith("seq"):
         sequence = data.get("sequence")
         return sequence is None or str(sequence).lstrip("0") == asked[3:].lstrip("0")
-    return data["orderId"].strip().lower() == asked.lower()
+    return str(data["orderId"]).strip().lower() == asked.lower()
 
 
 def _shown(text: str) -> str:
@@ -397,3 +397,13 @@ def _retry_after(response: httpx.Response) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def vtex_client(settings: Any, sandbox: bool = False) -> VtexClient:
+    """The client for these settings: VTEX itself, or the built-in sandbox store in memory."""
+    if sandbox:
+        from bot.sandbox import SANDBOX_ACCOUNT, SANDBOX_URL, sandbox_store
+
+        return VtexClient(SANDBOX_URL, account=SANDBOX_ACCOUNT, transport=sandbox_store().transport())
+    settings.check_vtex()
+    return VtexClient.from_settings(settings)

@@ -6,9 +6,10 @@ Slack's 3-second ack leaves when the listener returns, so no Slack or VTEX round
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -28,21 +29,31 @@ def register(app: App) -> None:
     app.action(ADD_PARTIAL)(on_add_partial)
 
 
-def _tell(respond: Respond):
+def _tell(respond: Respond) -> Callable[[str], object]:
     return lambda text: respond(response_type="ephemeral", replace_original=False, **notice(text).kwargs())
 
 
 def on_resend(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient, context: Any
-):
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    context: BoltContext,
+) -> None:
     ack()
     svc = services(context)
     svc.background(lambda: _resend(svc, body, action, respond, client))
 
 
 def on_add_partial(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient, context: Any
-):
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    context: BoltContext,
+) -> None:
     ack()
     svc = services(context)
     svc.background(lambda: _add_partial(svc, body, action, respond, client))

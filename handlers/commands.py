@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.blocks import MAX_IDS, looking_up, notice, usage_message
 from handlers.common import answer_each, ids_in, services, who_from
@@ -17,7 +17,7 @@ def register(app: App) -> None:
     app.command("/stuck")(stuck_command)
 
 
-def stuck_command(ack: Ack, command: dict[str, Any], respond: Respond, context: Any) -> None:
+def stuck_command(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ids, problem = ids_in(command.get("text", ""))
     if not ids:
         ack(**usage_message(problem).kwargs())

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import BoltContext
+
 from bot.audit import Who
 from bot.blocks import Message, error_card, order_card
 from bot.errors import InvalidOrderId
@@ -16,8 +18,9 @@ from bot.services import Services
 log = logging.getLogger("unstuck.handlers")
 
 
-def services(context: Any) -> Services:
-    return context["unstuck"]
+def services(context: BoltContext) -> Services:
+    found: Services = context["unstuck"]
+    return found
 
 
 def who_from(body: dict[str, Any], user_id: str | None = None, channel_id: str | None = None) -> Who:
@@ -51,7 +54,7 @@ def render(svc: Services, order_id: str, who: Who) -> Message:
     return error_card(order_id, result.error)
 
 
-def answer_each(svc: Services, ids: list[str], who: Who, send: Callable[[Message], None]) -> None:
+def answer_each(svc: Services, ids: list[str], who: Who, send: Callable[[Message], object]) -> None:
     """Answer every id as soon as VTEX replies; one failure never silences the others."""
     for order_id in ids:
         try:

@@ -13,7 +13,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks import MAX_IDS, Message, looking_up, notice, usage_message
@@ -28,11 +28,11 @@ def register(app: App) -> None:
     app.event("message")(on_message)
 
 
-def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     receive(event, body, client, context, thread_ts=event.get("thread_ts") or event.get("ts"))
 
 
-def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     # Only plain DMs from people: edits, joins and bot posts (ours included) are not questions.
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return
@@ -40,7 +40,7 @@ def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, c
 
 
 def receive(
-    event: dict[str, Any], body: dict[str, Any], client: WebClient, context: Any, thread_ts: str | None
+    event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext, thread_ts: str | None
 ) -> None:
     """On the listener thread: find the ids and admit them; replies go out on other threads after the ack."""
     svc = services(context)
@@ -66,7 +66,7 @@ def reply(
     event: dict[str, Any],
     body: dict[str, Any],
     client: WebClient,
-    context: Any,
+    context: BoltContext,
     thread_ts: str | None,
     ids: list[str],
     *,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks import home_view
@@ -15,7 +15,7 @@ def register(app: App) -> None:
     app.event("app_home_opened")(on_home_opened)
 
 
-def on_home_opened(event: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     if event.get("tab", "home") != "home":
         return
     svc = services(context)

@@ -17,7 +17,7 @@ log = logging.getLogger("unstuck.outcomes")
 
 
 def refuse(
-    svc: Services, who: Who, action: str, order_id: str | None, reason: str, tell: Callable[[str], None]
+    svc: Services, who: Who, action: str, order_id: str | None, reason: str, tell: Callable[[str], object]
 ) -> None:
     """A click that is not allowed: logged with its reason, answered only to the clicker."""
     try:
@@ -34,8 +34,8 @@ def deliver(
     outcome: Outcome,
     who: Who,
     order_id: str,
-    update_card: Callable[[Message], None],
-    tell: Callable[[str], None],
+    update_card: Callable[[Message], object],
+    tell: Callable[[str], object],
 ) -> None:
     line = outcome_line(outcome.state, outcome.message, who.user_id, svc.clock())
     if outcome.state in ("duplicate", "refused") or outcome.order is None:
@@ -52,7 +52,7 @@ def deliver(
         svc.later(lambda: _reread(svc, order_id, line, update_card))
 
 
-def _reread(svc: Services, order_id: str, line: str, update_card: Callable[[Message], None]) -> None:
+def _reread(svc: Services, order_id: str, line: str, update_card: Callable[[Message], object]) -> None:
     try:
         order = svc.vtex.get_order(order_id)
     except VtexError as exc:

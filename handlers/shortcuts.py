@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.blocks import MAX_IDS, looking_up, notice
 from bot.order_ids import find_order_ids
@@ -28,14 +28,14 @@ def message_text(message: dict[str, Any]) -> str:
 
 def _block_text(node: Any) -> str:
     if isinstance(node, dict):
-        own = node.get("text") if isinstance(node.get("text"), str) else ""
+        own = str(node["text"]) if isinstance(node.get("text"), str) else ""
         return " ".join([own, *(_block_text(v) for k, v in node.items() if k != "text" or not own)])
     if isinstance(node, list):
         return " ".join(_block_text(n) for n in node)
     return ""
 
 
-def on_message_shortcut(ack: Ack, shortcut: dict[str, Any], respond: Respond, context: Any) -> None:
+def on_message_shortcut(ack: Ack, shortcut: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     """Acks, finds the ids and admits them on the listener thread; every reply goes out after the ack."""
     ack()
     svc = services(context)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
@@ -106,7 +107,7 @@ def read_form(view: dict[str, Any], state: FormState) -> tuple[Reviewed | None, 
     return reviewed, {}
 
 
-def on_form_submit(ack: Ack, view: dict[str, Any], context: Any) -> None:
+def on_form_submit(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     svc = services(context)
     loaded = load_state(svc, view)
     if loaded is None:
@@ -136,7 +137,9 @@ def _on_blocks(problems: dict[str, str], state: FormState) -> dict[str, str]:
     return errors
 
 
-def on_confirm_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any) -> None:
+def on_confirm_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     ack(response_action="clear")
     svc = services(context)
     svc.background(lambda: _send(svc, body, view, client))
@@ -174,7 +177,9 @@ def _digest(ref: FormRef, reviewed: Reviewed) -> str:
     return hashlib.sha256(f"{ref.form}|{reviewed.model_dump_json()}".encode()).hexdigest()[:24]
 
 
-def _channels(client: WebClient, state: FormState, user: str):
+def _channels(
+    client: WebClient, state: FormState, user: str
+) -> tuple[Callable[[Message], None], Callable[[str], None]]:
     """Where the outcome goes: the card through its response_url, else chat.update; the agent ephemerally."""
     reply = state.reply
     hook = WebhookClient(reply.response_url) if reply.response_url else None

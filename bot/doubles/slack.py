@@ -188,7 +188,7 @@ class SlackDouble:
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         if self.extra is not None:
-            answer = self.extra(method, target, headers, body)
+            answer: tuple[int, dict[str, str], bytes] | None = self.extra(method, target, headers, body)
             if answer is not None:
                 return answer
         if self.latency:
@@ -228,11 +228,11 @@ class SlackDouble:
             self.messages.append(msg)
             return {"ok": True, "channel": msg.channel, "ts": msg.ts, "message": msg.as_dict()}
         if method == "chat.update":
-            msg = self.message(str(data.get("ts")))
-            if msg is None or msg.channel != data.get("channel"):
+            found = self.message(str(data.get("ts")))
+            if found is None or found.channel != data.get("channel"):
                 return {"ok": False, "error": "message_not_found"}
-            msg.text, msg.blocks, msg.edits = data.get("text") or "", blocks, msg.edits + 1
-            return {"ok": True, "channel": msg.channel, "ts": msg.ts, "text": msg.text}
+            found.text, found.blocks, found.edits = data.get("text") or "", blocks, found.edits + 1
+            return {"ok": True, "channel": found.channel, "ts": found.ts, "text": found.text}
         if method == "chat.postEphemeral":
             msg = Msg(
                 self.next_ts(),

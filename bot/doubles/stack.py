@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_services, create_app
+from bot.app import build
 from bot.doubles.slack import SlackDouble, SlackDriver
 from bot.doubles.vtex import VtexDouble
 from bot.sandbox import demo_orders
@@ -66,8 +66,8 @@ class LocalStack:
             **settings,
         )
         vtex_client = VtexClient.from_settings(self.settings, budget=3.0, timeout=vtex_timeout)
-        self.services = build_services(self.settings, vtex=vtex_client, reread_delay=reread_delay)
-        self.app = create_app(self.settings, self.services)
+        self.bot = build(self.settings, vtex=vtex_client, reread_delay=reread_delay)
+        self.services, self.app = self.bot.services, self.bot.app
         if settle_every:  # as `serve` does: re-check unconfirmed invoice actions
             from bot.reconcile import keep_settling
 

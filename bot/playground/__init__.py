@@ -65,7 +65,7 @@ class Playground:
         return 404, JSON, b'{"error": "not found"}'
 
     def act(self, what: str, data: dict[str, Any]) -> dict[str, Any]:
-        user = data.get("user") if data.get("user") in (OPERATOR, VIEWER) else OPERATOR
+        user = VIEWER if data.get("user") == VIEWER else OPERATOR
         if what == "say":
             text = str(data.get("text") or "").strip()
             if text.startswith("/"):

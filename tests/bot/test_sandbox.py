@@ -1,10 +1,10 @@
 from datetime import UTC, datetime, timedelta
 
 from bot.diagnosis import diagnose
+from bot.doubles.vtex import sandbox_double
 from bot.invoices import PartialDraft, partial_request, resend_request, whole_draft
-from bot.sandbox import DEMOS, SANDBOX_URL, sandbox_double
+from bot.sandbox import DEMOS, SANDBOX_URL
 from bot.vtex import VtexClient
-
 
 NOW = datetime.now(UTC) + timedelta(minutes=1)
 
