@@ -7,9 +7,10 @@ import pytest
 
 from bot.acting import Actor, Intent, Timing
 from bot.audit import Who
+from bot.doubles.vtex import sandbox_double
 from bot.invoices import PartialDraft, open_lines
 from bot.ledger import State
-from bot.sandbox import SANDBOX_URL, sandbox_double
+from bot.sandbox import SANDBOX_URL
 from bot.store import Store
 from bot.vtex import VtexClient
 
