@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.diagnosis import ADD_PARTIAL, RESEND, OfferedAction, humanize
+from bot.diagnosis import ADD_PARTIAL, INVOICE_SITUATIONS, RESEND, OfferedAction, humanize
 from bot.errors import RateLimited, Unavailable, VtexError
 from bot.invoices import InvoiceRequest
 from bot.lookup import Answer
 from bot.mrkdwn import code, escape, link, mention, slack_date
+from bot.order import Order, Package
 from bot.order_ids import EXPECTED_FORMS
 from bot.payloads import ButtonValue, FormRef, FormState
+from bot.wording import bullets_for, verdict
 
 Block = dict[str, Any]
 MAX_IDS = 5
@@ -72,67 +74,67 @@ def order_card(
     status_line: str | None = None,
     now: datetime | None = None,
 ) -> Message:
+    """The verdict first (one sentence, its reason, the one button), then the facts behind it, compactly."""
     d, o = answer.diagnosis, answer.order
     now = now or datetime.now(UTC)
-    money = o.money
-    icon = ":large_green_circle:" if d.status == "invoiced" else ":red_circle:" if d.stuck else ":large_blue_circle:"
-    blocks: list[Block] = [{"type": "header", "text": plain(f"Order {d.order_id} · {d.status_name}", 150)}]
-
-    when = ""
-    if d.since:
-        when = f"\n*Since:* {slack_date(d.since)} ({humanize(d.age)} ago"
-        when += f"; normally under {humanize(d.expected)})" if d.stuck else ")"
-    stuck = "*Looks stuck.* " if d.stuck else ""
-    blocks.append(section(f"{icon} {stuck}*Waiting for:* {escape(d.waiting_for)}{when}"))
-
-    inv = d.invoices
-    fields = [
-        mrkdwn(f"*Order total (with shipping)*\n{money(inv.order_value)}"),
-        mrkdwn(
-            f"*Invoiced*\n{money(inv.invoiced)}" + (f" ({inv.output_count} invoices)" if inv.output_count > 1 else "")
-        ),
-        mrkdwn(f"*Missing*\n{money(inv.missing)}" + (" · :warning: over-invoiced" if inv.over_invoiced else "")),
+    icon, said, reason = verdict(d, o)
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(f"Order {d.order_id} · {d.status_name}", 150)},
+        section(f"{icon} {said}\n{reason}"),
     ]
-    if inv.returned:
-        fields.append(mrkdwn(f"*Returns (not counted)*\n{money(inv.returned)}"))
-    blocks.append({"type": "section", "fields": fields})
-    blocks.append(section(f"*Next step:* {escape(d.next_step)}"))
-    for note in d.notes[:3]:
-        blocks.append(context(f":information_source: {escape(note)}"))
-    if d.no_action_reason:
-        blocks.append(section(f":no_entry_sign: *No invoice button:* {escape(d.no_action_reason)}"))
     if d.support_quote:
-        blocks.append(section(f"*Tell VTEX support:*\n```{escape(d.support_quote)}```"))
-
+        blocks.append(section(f"```{escape(d.support_quote)}```"))
+    blocks.append(context(*_facts(answer)))
     if answer.guidance:
-        g = answer.guidance
-        blocks.append({"type": "divider"})
-        head = f"*FAQ: {link(g.url, g.title)}*\n"
-        blocks.append(section(head + cut(g.text, 2900 - len(head))))
-
-    blocks.append(
-        context(
-            f"{link(admin_url(account, d.order_id), 'Open in VTEX Admin')} · VTEX status {code(d.status)} · "
-            f"account {code(account)}"
-        )
-    )
+        blocks.append(context(_guidance(answer)))
+    if answer.last_resend and any(a.kind == RESEND for a in d.actions):
+        blocks.append(context(_resend_history(answer, now)))
     if status_line:
         blocks.append(context(status_line))
     if outcome:
         blocks.append(section(outcome))
     offered = [a for a in d.actions if not _resent_just_now(a, answer, now)]
-    if answer.last_resend and any(a.kind == RESEND for a in d.actions):
-        blocks.append(context(_resend_history(answer, now)))
     if show_actions and offered:
         blocks.append(
             {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": [action_button(a, answer) for a in offered]}
         )
+    blocks.append(
+        context(f"{link(admin_url(account, d.order_id), 'Open in VTEX Admin')} · VTEX status {code(d.status)}")
+    )
+    return Message(cut(f"Order {escape(d.order_id)}: {said} {reason}", 3000), blocks[:50])
 
-    text = f"{d.summary} Total {money(inv.order_value)}, invoiced {money(inv.invoiced)}, missing {money(inv.missing)}."
-    if d.actions:
-        text += " Suggested: " + ", ".join(_action_phrase(a, answer) for a in d.actions) + "."
-    text = escape(text)  # the notification text is mrkdwn too
-    return Message(cut(text, 3000), blocks[:50])
+
+def _facts(answer: Answer) -> list[str]:
+    """The facts an agent would otherwise open the Admin for: invoices, time in status, marketplace, notes."""
+    d, o = answer.diagnosis, answer.order
+    facts = []
+    if d.situation in INVOICE_SITUATIONS and o.packages:
+        shown = [_invoice_fact(o, p) for p in o.packages[:3]]
+        more = f" · +{len(o.packages) - 3} more" if len(o.packages) > 3 else ""
+        facts.append("*Invoices:* " + " · ".join(shown) + more)
+    if d.since:
+        normally = f"; normally under {humanize(d.expected)}" if d.stuck else ""
+        facts.append(f"In {escape(d.status_name)} since {slack_date(d.since)} ({humanize(d.age)}{normally})")
+    if d.marketplace and o.marketplace_order_id:
+        facts.append(f"Marketplace order {code(o.marketplace_order_id)}")
+    if d.notes:
+        facts.append(f":information_source: {escape(d.notes[0])}")
+    return facts
+
+
+def _invoice_fact(order: Order, package: Package) -> str:
+    kind = "sale" if package.is_output else "return, not counted"
+    when = f", {package.issuance_date:%d %b %Y}" if package.issuance_date else ""
+    return f"*{escape(package.invoice_number or '?')}* {order.money(package.invoice_value)} ({kind}{when})"
+
+
+def _guidance(answer: Answer) -> str:
+    """Only the article's bullets that apply, and the article by its title, so agents can find it."""
+    g = answer.guidance
+    assert g is not None
+    chosen = bullets_for(answer.diagnosis.situation, g.bullets)
+    lead = "".join(f"• {b}\n" for b in chosen)
+    return f"{lead}:book: From “{link(g.url, g.title)}”"
 
 
 def _resent_just_now(action: OfferedAction, answer: Answer, now: datetime) -> bool:

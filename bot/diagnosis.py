@@ -12,15 +12,53 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any, Final, Literal
 
 from bot.invoices import INVOICE_NUMBER
 from bot.order import Order, Package
 from bot.statuses import StatusInfo, status_info
 
-RESEND = "resend_invoice"
-ADD_PARTIAL = "add_partial_invoice"
 ActionKind = Literal["resend_invoice", "add_partial_invoice"]
+RESEND: Final = "resend_invoice"
+ADD_PARTIAL: Final = "add_partial_invoice"
+PAYMENT_STATUSES = frozenset({"payment-pending", "approve-payment", "payment-denied", "window-to-change-payment"})
+CANCEL_REQUESTED_STATUSES = frozenset({"request-cancel", "cancellation-requested"})
+
+
+class Situation(StrEnum):
+    """The one thing an order's card says: every order is in exactly one."""
+
+    RESEND = "resend"
+    PARTIAL = "partial"
+    FIRST_INVOICE = "first_invoice"
+    READY_FOR_HANDLING = "ready_for_handling"
+    CANCEL_REQUESTED = "cancel_requested"
+    OVER_INVOICED = "over_invoiced"
+    BAD_INVOICE_NUMBER = "bad_invoice_number"
+    WORKFLOW_ERROR = "workflow_error"
+    OTHER_SELLER = "other_seller"
+    WAITING_PAYMENT = "waiting_payment"
+    NOTHING_TO_INVOICE = "nothing_to_invoice"
+    CANCELED = "canceled"
+    INVOICED = "invoiced"
+    STUCK_ELSEWHERE = "stuck_elsewhere"
+    NOT_STUCK = "not_stuck"
+    UNKNOWN_STATUS = "unknown_status"
+
+
+# Where the invoice arithmetic is the story, and the card shows the invoices.
+INVOICE_SITUATIONS = frozenset(
+    {
+        Situation.RESEND,
+        Situation.PARTIAL,
+        Situation.FIRST_INVOICE,
+        Situation.READY_FOR_HANDLING,
+        Situation.CANCEL_REQUESTED,
+        Situation.OVER_INVOICED,
+        Situation.BAD_INVOICE_NUMBER,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +103,7 @@ class Diagnosis:
     notes: list[str] = field(default_factory=list)
     support_quote: str | None = None
     marketplace: bool = False
+    situation: Situation = Situation.UNKNOWN_STATUS
 
     @property
     def summary(self) -> str:
@@ -83,98 +122,19 @@ class Diagnosis:
         data["expected_seconds"] = int(self.expected.total_seconds()) if self.expected is not None else None
         data.pop("age"), data.pop("expected")
         data["summary"] = self.summary
+        data["situation"] = str(self.situation)
         for action, offered in zip(data["actions"], self.actions, strict=True):
             action["label"] = offered.label
         return data
 
 
 def diagnose(order: Order, now: datetime) -> Diagnosis:
-    info = status_info(order.status)
-    known = info is not None
-    if info is None:
-        info = StatusInfo(
-            status=order.status or "",
-            name=order.status or "unknown",
-            waiting_for=f"something this bot does not know yet (VTEX status `{order.status}`)",
-            next_step="Open the order in the VTEX Admin and read its View Interactions history.",
-            no_invoice_reason="This status is unknown to the bot, so it will not guess an invoice fix.",
-        )
-
+    info, known = _status(order)
     since = order.last_change or order.creation_date
     age = max(now - since, timedelta(0)) if since else None
     stuck = None if info.final or age is None or info.expect is None else age > info.expect
-
     invoices = _invoice_summary(order)
-    notes: list[str] = []
-    actions: list[OfferedAction] = []
-    reason: str | None = None
-    quote: str | None = None
-
-    if order.status == "ready-for-handling":
-        notes.append(
-            "VTEX documents two readings of Ready for handling. The FAQ treats it as waiting for the invoice; "
-            "the troubleshooting guide says the ERP (or an Admin user) must first start handling. "
-            "If the ERP never picked the order up, start handling; if it did, the invoice is what is missing."
-        )
-    if invoices.returned:
-        notes.append(
-            f"Return (Input) invoices of {order.money(invoices.returned)} are on the order; they do not count "
-            "toward the invoiced total."
-        )
-    if order.changes_attachment and order.changes_attachment.changes_data:
-        notes.append(
-            "The order was changed after checkout; its value already reflects the change. Invoice only once the "
-            "change has finished."
-        )
-    if order.is_marketplace_order:
-        notes.append(
-            "Marketplace order: if it was invoiced in the ERP but stays in Handling shipping, the product may be "
-            "unavailable in the marketplace's API. Click *Try again* on the order's status in the Admin and read "
-            "the message (a 404 means: contact the marketplace)."
-        )
-
-    if order.workflow_is_in_error:
-        reason = "VTEX flagged a workflow error that automatic retries cannot fix; an invoice will not clear it."
-        quote = (
-            f"Order {order.order_id} (status `{order.status}`) has workflowIsInError=true since "
-            f"{since.isoformat() if since else 'an unknown time'}. Please check the order's View Interactions."
-        )
-    elif not info.invoice_helps:
-        reason = info.no_invoice_reason or "An invoice does not move an order out of this status."
-    elif order.external_sellers and (order.origin or "").lower() == "marketplace":
-        names = ", ".join(s.name or s.id for s in order.external_sellers)
-        reason = (
-            f"Items are sold by {names}: invoices must be sent by the seller on its own order "
-            f"({order.seller_order_id or 'the seller order id'}), not on this marketplace order."
-        )
-    elif order.value <= 0:
-        reason = "The order value is zero, so there is nothing to invoice."
-    elif invoices.over_invoiced:
-        reason = (
-            f"Output invoices ({order.money(invoices.invoiced)}) exceed the order value "
-            f"({order.money(order.value)}). Do not add more: check the invoices in the ERP and ask VTEX support."
-        )
-    elif invoices.output_count == 0:
-        actions.append(OfferedAction(kind="add_partial_invoice", amount=order.value, full=True))
-    elif invoices.missing == 0 and not INVOICE_NUMBER.match(_latest(order.output_invoices).invoice_number):
-        reason = (
-            f"Invoice {_latest(order.output_invoices).invoice_number} holds characters (spaces, '/', symbols) that "
-            "stop the order from reaching Invoiced, so resending it cannot help. Correct it with your ERP and ask "
-            "VTEX support to replace it."
-        )
-    elif invoices.missing == 0:
-        latest = _latest(order.output_invoices)
-        actions.append(
-            OfferedAction(kind="resend_invoice", amount=latest.invoice_value, invoice_number=latest.invoice_number)
-        )
-        if invoices.output_count > 1:
-            notes.append(
-                f"The {invoices.output_count} Output invoices already add up to the order value; "
-                f"resending the latest one ({latest.invoice_number}) asks VTEX to check the total again."
-            )
-    else:
-        actions.append(OfferedAction(kind="add_partial_invoice", amount=invoices.missing))
-
+    decision = _decide(order, info, known, invoices, stuck)
     return Diagnosis(
         order_id=order.order_id,
         status=order.status,
@@ -187,11 +147,140 @@ def diagnose(order: Order, now: datetime) -> Diagnosis:
         expected=info.expect,
         stuck=stuck,
         invoices=invoices,
-        actions=actions,
-        no_action_reason=reason,
-        notes=notes,
-        support_quote=quote,
+        actions=decision.actions,
+        no_action_reason=decision.reason,
+        notes=_notes(order, invoices, decision),
+        support_quote=_support_quote(order, since) if decision.situation == Situation.WORKFLOW_ERROR else None,
         marketplace=order.is_marketplace_order,
+        situation=decision.situation,
+    )
+
+
+def _status(order: Order) -> tuple[StatusInfo, bool]:
+    info = status_info(order.status)
+    if info is not None:
+        return info, True
+    return (
+        StatusInfo(
+            status=order.status or "",
+            name=order.status or "unknown",
+            waiting_for=f"something this bot does not know yet (VTEX status `{order.status}`)",
+            next_step="Open the order in the VTEX Admin and read its View Interactions history.",
+            no_invoice_reason="This status is unknown to the bot, so it will not guess an invoice fix.",
+        ),
+        False,
+    )
+
+
+@dataclass(frozen=True)
+class _Decision:
+    situation: Situation
+    actions: list[OfferedAction] = field(default_factory=list)
+    reason: str | None = None
+
+
+def _decide(order: Order, info: StatusInfo, known: bool, invoices: InvoiceSummary, stuck: bool | None) -> _Decision:
+    """The one situation this order is in, the fix it offers (if any), and why there is none otherwise."""
+    if not known:
+        return _Decision(Situation.UNKNOWN_STATUS, reason=info.no_invoice_reason)
+    if order.status == "invoiced":
+        return _Decision(Situation.INVOICED, reason=info.no_invoice_reason)
+    if order.status == "canceled":
+        return _Decision(Situation.CANCELED, reason=info.no_invoice_reason)
+    if order.workflow_is_in_error:
+        return _Decision(
+            Situation.WORKFLOW_ERROR,
+            reason="VTEX flagged a workflow error that automatic retries cannot fix; an invoice will not clear it.",
+        )
+    if order.status in PAYMENT_STATUSES:
+        return _Decision(Situation.WAITING_PAYMENT, reason=info.no_invoice_reason)
+    if not info.invoice_helps:
+        situation = Situation.STUCK_ELSEWHERE if stuck else Situation.NOT_STUCK
+        return _Decision(
+            situation, reason=info.no_invoice_reason or "An invoice does not move an order out of this status."
+        )
+    if order.external_sellers and (order.origin or "").lower() == "marketplace":
+        names = ", ".join(s.name or s.id for s in order.external_sellers)
+        return _Decision(
+            Situation.OTHER_SELLER,
+            reason=f"Items are sold by {names}: invoices must be sent by the seller on its own order "
+            f"({order.seller_order_id or 'the seller order id'}), not on this marketplace order.",
+        )
+    if order.value <= 0:
+        return _Decision(
+            Situation.NOTHING_TO_INVOICE, reason="The order value is zero, so there is nothing to invoice."
+        )
+    if invoices.over_invoiced:
+        return _Decision(
+            Situation.OVER_INVOICED,
+            reason=f"Output invoices ({order.money(invoices.invoiced)}) exceed the order value "
+            f"({order.money(order.value)}). Do not add more: check the invoices in the ERP and ask VTEX support.",
+        )
+    decision = _invoice_fix(order, invoices)
+    if decision.situation == Situation.BAD_INVOICE_NUMBER:
+        return decision
+    if order.status == "ready-for-handling":
+        return _Decision(Situation.READY_FOR_HANDLING, decision.actions)
+    if order.status in CANCEL_REQUESTED_STATUSES:
+        return _Decision(Situation.CANCEL_REQUESTED, decision.actions)
+    return decision
+
+
+def _invoice_fix(order: Order, invoices: InvoiceSummary) -> _Decision:
+    """The seed FAQ's arithmetic: no invoice -> one for the total; covered -> resend; short -> the rest."""
+    if invoices.output_count == 0:
+        return _Decision(Situation.FIRST_INVOICE, [OfferedAction(kind=ADD_PARTIAL, amount=order.value, full=True)])
+    latest = _latest(order.output_invoices)
+    if invoices.missing == 0 and not INVOICE_NUMBER.match(latest.invoice_number):
+        return _Decision(
+            Situation.BAD_INVOICE_NUMBER,
+            reason=f"Invoice {latest.invoice_number} holds characters (spaces, '/', symbols) that stop the order from "
+            "reaching Invoiced, so resending it cannot help. Correct it with your ERP and ask VTEX support to "
+            "replace it.",
+        )
+    if invoices.missing == 0:
+        resend = OfferedAction(kind=RESEND, amount=latest.invoice_value, invoice_number=latest.invoice_number)
+        return _Decision(Situation.RESEND, [resend])
+    return _Decision(Situation.PARTIAL, [OfferedAction(kind=ADD_PARTIAL, amount=invoices.missing)])
+
+
+def _notes(order: Order, invoices: InvoiceSummary, decision: _Decision) -> list[str]:
+    """Facts that change how to act on this situation; none that would contradict it."""
+    notes: list[str] = []
+    invoicing = decision.situation in INVOICE_SITUATIONS
+    if decision.situation == Situation.READY_FOR_HANDLING:
+        notes.append(
+            "VTEX documents two readings of Ready for handling: the FAQ treats it as waiting for the invoice; the "
+            "troubleshooting guide says the ERP (or an Admin user) must first start handling."
+        )
+    if invoices.returned and invoicing:
+        notes.append(
+            f"Return (Input) invoices of {order.money(invoices.returned)} are on the order; they do not count "
+            "toward the invoiced total."
+        )
+    if order.changes_attachment and order.changes_attachment.changes_data and invoicing:
+        notes.append(
+            "The order was changed after checkout; its value already reflects the change. Invoice only once the "
+            "change has finished."
+        )
+    if order.is_marketplace_order and invoicing:
+        notes.append(
+            "Marketplace order: if your ERP already invoiced it, the product may be unavailable in the marketplace's "
+            "API. Click *Try again* on the order's status in the Admin (a 404 means: contact the marketplace)."
+        )
+    if decision.situation == Situation.RESEND and invoices.output_count > 1:
+        latest = _latest(order.output_invoices)
+        notes.append(
+            f"The {invoices.output_count} Output invoices already add up to the order value; resending the latest "
+            f"one ({latest.invoice_number}) asks VTEX to check the total again."
+        )
+    return notes
+
+
+def _support_quote(order: Order, since: datetime | None) -> str:
+    return (
+        f"Order {order.order_id} (status {order.status}) has workflowIsInError=true since "
+        f"{since.isoformat() if since else 'an unknown time'}. Please check the order's View Interactions."
     )
 
 

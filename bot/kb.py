@@ -87,6 +87,11 @@ class Guidance:
     text: str
     builtin: bool
 
+    @property
+    def bullets(self) -> list[str]:
+        """The article's list items, as mrkdwn, without their bullet mark."""
+        return [line[1:].strip() for line in self.text.splitlines() if line.startswith("•")]
+
 
 def parse_article(text: str, path: Path, builtin: bool = False) -> Article | None:
     meta, body = split_front_matter(text)

@@ -179,6 +179,20 @@ class Marketplace(_Model):
     name: str | None = None
 
 
+class Payment(_Model):
+    payment_system_name: str | None = None
+    group: str | None = None
+    value: int = 0
+
+
+class Transaction(_Model):
+    payments: list[Payment] = Field(default_factory=list)
+
+
+class PaymentData(_Model):
+    transactions: list[Transaction] = Field(default_factory=list)
+
+
 class ChangeData(_Model):
     reason: str | None = None
     discount_value: int | None = None
@@ -215,6 +229,11 @@ class Order(_Model):
     package_attachment: PackageAttachment | None = None
     store_preferences_data: StorePreferences | None = None
     changes_attachment: ChangesAttachment | None = None
+    payment_data: PaymentData | None = None
+
+    @property
+    def payments(self) -> list[Payment]:
+        return [p for t in (self.payment_data.transactions if self.payment_data else []) for p in t.payments]
 
     @property
     def packages(self) -> list[Package]:

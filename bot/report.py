@@ -4,28 +4,28 @@ from __future__ import annotations
 
 import re
 
-from bot.diagnosis import RESEND, humanize
+from bot.diagnosis import INVOICE_SITUATIONS, RESEND, humanize
 from bot.lookup import Answer
 from bot.mrkdwn import unescape
+from bot.wording import verdict
 
 
 def text_report(answer: Answer) -> str:
+    """The card's verdict and facts, as plain text: the same situation every surface shows."""
     d, o = answer.diagnosis, answer.order
-    inv = d.invoices
+    _, said, reason = verdict(d, o)
     raw = f" ({d.status})" if d.status and d.status != d.status_name else ""
-    lines = [f"Order {d.order_id}: {d.status_name}{raw}"]
+    lines = [f"Order {d.order_id}: {d.status_name}{raw}", f"  {_plain(said)}", f"  {_plain(reason)}"]
     if d.stuck is True:
         lines.append(f"  Looks stuck: {humanize(d.age)} in this status (normally under {humanize(d.expected)}).")
     elif d.stuck is False:
         lines.append(f"  Not stuck yet: {humanize(d.age)} in this status (normal is up to {humanize(d.expected)}).")
     if d.since:
         lines.append(f"  Last change: {d.since.strftime('%Y-%m-%d %H:%M %Z').strip()}")
-    lines.append(f"  Waiting for: {d.waiting_for}")
-    lines.append(
-        f"  Invoices: order total {o.money(inv.order_value)}, invoiced {o.money(inv.invoiced)}, "
-        f"missing {o.money(inv.missing)}" + (" (OVER-INVOICED)" if inv.over_invoiced else "")
-    )
-    lines.append(f"  Next step: {d.next_step}")
+    if d.situation in INVOICE_SITUATIONS:
+        for package in o.packages:
+            kind = "sale" if package.is_output else "return, not counted"
+            lines.append(f"  Invoice {package.invoice_number}: {o.money(package.invoice_value)} ({kind})")
     for note in d.notes:
         lines.append(f"  Note: {_plain(note)}")
     for action in d.actions:
@@ -36,8 +36,6 @@ def text_report(answer: Answer) -> str:
                 f"  Recommended: {action.label.lower()} of {o.money(action.amount)}, "
                 "under the number of a new invoice from your ERP"
             )
-    if d.no_action_reason:
-        lines.append(f"  No invoice action: {d.no_action_reason}")
     if d.support_quote:
         lines.append(f"  Tell VTEX support: {d.support_quote}")
     if answer.guidance:

@@ -25,38 +25,30 @@ from handlers.outcomes import deliver, refuse
 
 
 def register(app: App) -> None:
-    app.action(RESEND)(on_resend)
-    app.action(ADD_PARTIAL)(on_add_partial)
+    app.action(RESEND)(_on_click(_resend))
+    app.action(ADD_PARTIAL)(_on_click(_add_partial))
 
 
 def _tell(respond: Respond) -> Callable[[str], object]:
     return lambda text: respond(response_type="ephemeral", replace_original=False, **notice(text).kwargs())
 
 
-def on_resend(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
-    ack()
-    svc = services(context)
-    svc.background(lambda: _resend(svc, body, action, respond, client))
+def _on_click(work: Callable[[Services, dict[str, Any], dict[str, Any], Respond, WebClient], None]) -> Any:
+    """A listener that acknowledges the click and does everything else on the work pool."""
 
+    def listener(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        svc = services(context)
+        svc.background(lambda: work(svc, body, action, respond, client))
 
-def on_add_partial(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
-    ack()
-    svc = services(context)
-    svc.background(lambda: _add_partial(svc, body, action, respond, client))
+    return listener
 
 
 def _accepted(

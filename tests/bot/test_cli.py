@@ -11,7 +11,7 @@ def test_why_sandbox_prints_the_diagnosis(capsys):
     assert main(["why", "--sandbox", "1500000000001-01"]) == 0
     out = capsys.readouterr().out
     assert "Order 1500000000001-01: Handling shipping" in out
-    assert "missing R$ 129,90" in out
+    assert "Short by R$ 129,90: add a partial invoice" in out
     assert "add partial invoice of R$ 129,90, under the number of a new invoice from your ERP" in out
 
 

@@ -36,4 +36,9 @@ def wait_card(stack, ts: str, containing: str) -> Msg:
     return stack.slack.wait(lambda: containing in card_text(stack, ts) and stack.slack.message(ts))
 
 
-__all__ = ["BOT_USER", "buttons", "cards", "ephemeral_to", "card_text", "text_of", "wait_card"]
+__all__ = ["BOT_USER", "buttons", "cards", "ephemeral_to", "card_text", "first_button", "text_of", "wait_card"]
+
+
+def first_button(message: Msg) -> dict:
+    """The card's recommended button (its first action element)."""
+    return next(e for b in message.blocks if b.get("type") == "actions" for e in b["elements"])

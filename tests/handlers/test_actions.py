@@ -5,7 +5,7 @@ import time
 import pytest
 
 from bot.doubles.stack import GROUP_MEMBER, OPERATOR, VIEWER, LocalStack
-from tests.handlers.helpers import buttons, card_text, cards, ephemeral_to, text_of, wait_card
+from tests.handlers.helpers import buttons, card_text, cards, ephemeral_to, first_button, text_of, wait_card
 
 
 def ask(stack, order_id):
@@ -181,7 +181,7 @@ def test_per_order_limit_refuses_with_a_clear_message(tmp_path):
 
 def test_tampered_button_value_is_refused(stack):
     card = ask(stack, "1500000000002-01")
-    card.blocks[-1]["elements"][0]["value"] = '{"o":"../../x","n":"NF20001","a":1}'
+    first_button(card)["value"] = '{"o":"../../x","n":"NF20001","a":1}'
     stack.driver.click(OPERATOR, card, "resend_invoice")
     assert ephemeral_to(stack, OPERATOR, "malformed or out of date")
     assert stack.vtex.invoice_posts() == []
@@ -189,18 +189,18 @@ def test_tampered_button_value_is_refused(stack):
 
 def test_resend_asks_for_confirmation_and_the_partial_goes_straight_to_its_form(stack):
     card = ask(stack, "1500000000002-01")
-    button = card.blocks[-1]["elements"][0]
+    button = first_button(card)
     assert "NF20001" in button["confirm"]["text"]["text"] and "R$ 304,80" in button["confirm"]["text"]["text"]
     stack.driver.slash(VIEWER, "1500000000001-01")
     partial = [m for m in cards(stack, 2) if "1500000000001-01" in m.text][0]
-    button = partial.blocks[-1]["elements"][0]
+    button = first_button(partial)
     assert "confirm" not in button and button["text"]["text"] == "Add partial invoice of R$ 129,90"
     assert card_text(stack, card.ts)
 
 
 def test_cards_from_before_version_2_still_work(stack):
     card = ask(stack, "1500000000002-01")
-    card.blocks[-1]["elements"][0]["value"] = '{"o":"1500000000002-01","n":"NF20001","a":30480}'
+    first_button(card)["value"] = '{"o":"1500000000002-01","n":"NF20001","a":30480}'
     stack.driver.click(OPERATOR, card, "resend_invoice")
     wait_card(stack, card.ts, "resent to VTEX")
     assert len(stack.vtex.invoice_posts()) == 1

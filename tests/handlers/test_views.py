@@ -1,7 +1,7 @@
 import pytest
 
 from bot.doubles.stack import OPERATOR, VIEWER
-from tests.handlers.helpers import buttons, cards, ephemeral_to, text_of, wait_card
+from tests.handlers.helpers import buttons, cards, ephemeral_to, first_button, text_of, wait_card
 
 
 def open_form(stack, order_id="1500000000001-01"):
@@ -39,7 +39,7 @@ def test_the_modal_lists_what_is_open_and_invents_nothing(stack):
 def test_a_first_invoice_is_labelled_as_such(stack):
     stack.driver.slash(VIEWER, "1500000000003-01")
     card = cards(stack)[0]
-    assert card.blocks[-1]["elements"][0]["text"]["text"] == "Add invoice of R$ 424,90"
+    assert first_button(card)["text"]["text"] == "Add invoice of R$ 424,90"
     stack.driver.click(OPERATOR, card, "add_partial_invoice")
     view = stack.slack.wait(lambda: (v := stack.slack.top_view(OPERATOR)) and "Re-reading" not in text_of(v) and v)
     assert view["title"]["text"] == "Add invoice" and "has no invoice yet" in text_of(view)

@@ -53,7 +53,11 @@ def test_200_questions_and_50_actions_at_once(tmp_path):
             stack.slack.wait(lambda: len([m for m in stack.slack.messages if m.blocks]) >= before + n, timeout=60)
 
         round_of_questions(200)
-        cards = {m.text.split(" ")[0]: m for m in stack.slack.messages if m.blocks and m.text.startswith("16")}
+        cards = {
+            m.text.split(" ")[1].rstrip(":"): m
+            for m in stack.slack.messages
+            if m.blocks and m.text.startswith("Order 16")
+        }
         targets = [cards[f"16000000{i:05d}-01"] for i in range(50)]
         start = threading.Barrier(50)
 
