@@ -19,7 +19,7 @@ from typing import Any, Literal
 from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose
 from bot.errors import VtexError
 from bot.invoices import InvalidInvoice, InvoiceRequest, PartialDraft, partial_request, resend_request
-from bot.ledger import Claim, State
+from bot.ledger import Claim, LeaseLost, State
 from bot.mrkdwn import escape, mention, slack_date
 from bot.order import Order
 from bot.owner import is_gone, this_process
@@ -151,6 +151,15 @@ class Actor:
             return Outcome("stale", f"Nothing was sent: {escape(str(stale))}", order=order, action_id=action_id)
         try:
             self.store.ledger.mark_posting(action_id, self.timing.post_lease)
+        except LeaseLost:
+            self._finish(action_id, State.FAILED, error="lease ran out before the POST; VTEX not called")
+            return Outcome(
+                "failed",
+                "Nothing was sent: re-reading the order took too long, so the bot stopped before sending to stay "
+                "safe. Press the button again.",
+                order=order,
+                action_id=action_id,
+            )
         except Exception:  # noqa: BLE001 - fail closed: no write-ahead row, no call
             self._finish(action_id, State.FAILED, error="audit write failed; VTEX not called")
             return Outcome("failed", NO_RECORD, order=order, action_id=action_id)
@@ -206,6 +215,8 @@ class Actor:
         )
 
     def _finish(self, action_id: int, state: State, **kwargs: Any) -> bool:
+        # The owner's own result wins over a reconcile that, finding it slow, marked it `unknown` meanwhile.
+        kwargs.setdefault("expect", (State.PENDING, State.UNKNOWN))
         try:
             return self.store.ledger.finish(action_id, state, **kwargs) is not None
         except Exception as exc:  # noqa: BLE001 - the lease runs out and settle_unsettled settles it
@@ -353,14 +364,21 @@ class Actor:
                 return Settled(action, "succeeded", f"VTEX has invoice {escape(number)}, so it *succeeded*.")
             return Settled(action, "unknown", "settled by someone else")
         if action["state"] == State.PENDING and not action.get("posted_at"):
-            if self._finish(action_id, State.FAILED, error="settled: stopped before VTEX was called"):
+            stopped = "settled: stopped before VTEX was called"
+            if self._finish(action_id, State.FAILED, expect=(State.PENDING,), error=stopped, never_posted=True):
                 return Settled(action, "failed", "it stopped before VTEX was called, so nothing was sent. Try again.")
             return Settled(action, "unknown", "settled by someone else")
         since = _parse(action.get("posted_at")) or _parse(action.get("updated_at")) or self.clock()
         absent_for = self.clock() - since
         if absent_for < self.timing.settle_after:
             if action["state"] == State.PENDING:
-                self._finish(action_id, State.UNKNOWN, error="owner gone after posting; checking with VTEX")
+                self._finish(
+                    action_id,
+                    State.UNKNOWN,
+                    expect=(State.PENDING,),
+                    error="owner gone after posting; checking with VTEX",
+                )
+            # (a pending row that turns out to be posting meanwhile is left to its owner by the CAS)
             return Settled(action, "unknown", f"still open: not on the order after {int(absent_for.total_seconds())} s")
         minutes = max(int(absent_for.total_seconds() // 60), 1)
         if self._finish(

@@ -239,7 +239,7 @@ def loading_form(order_id: str, full: bool) -> dict[str, Any]:
 def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any]:
     cur = state.currency.currency()
     zone = state.zone
-    order, missing, total = escape(state.order_id), cur.format(state.missing), cur.format(state.total)
+    order, missing, total = escape(state.order_id), cur.exact(state.missing), cur.exact(state.total)
     intro = (
         f"Order *{order}* has no invoice yet. Its value is *{missing}*."
         if state.full
@@ -265,7 +265,7 @@ def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any
     elif not fits:
         blocks.append(
             section(
-                f"The items still open are worth {cur.format(goods)}, more than the {missing} missing: the invoices "
+                f"The items still open are worth {cur.exact(goods)}, more than the {missing} missing: the invoices "
                 "on the order already count more than their own items. Send the missing amount without items, or "
                 f"with items worth at most {missing}."
             )
@@ -274,7 +274,7 @@ def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any
         blocks.append(
             _input(
                 f"item_{n}",
-                f"{line.name or 'Item'} · SKU {line.sku} · {cur.format(line.price)} each",
+                f"{line.name or 'Item'} · SKU {line.sku} · {_units(line.quantity)} open, {cur.exact(line.price)} each",
                 {
                     "type": "number_input",
                     "action_id": "quantity",
@@ -283,7 +283,8 @@ def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any
                     "max_value": str(line.quantity),
                     "initial_value": str(line.quantity if fits else 0),
                 },
-                hint=f"Units on this invoice: 0 to {line.quantity} (not yet invoiced).",
+                hint=f"How many this invoice covers: 0 to {line.quantity}."
+                + ("" if fits else f" All the items chosen may be worth at most {missing}."),
             )
         )
     if len(state.lines) > MAX_LINES:
@@ -292,7 +293,7 @@ def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any
         )
     if state.other > 0:
         what = "Shipping and other charges still owed" if fits else "The missing amount without items"
-        option = {"text": plain(f"{what}: {cur.format(state.other)}", 75), "value": "yes"}
+        option = {"text": plain(f"{what}: {cur.exact(state.other)}", 75), "value": "yes"}
         blocks.append(
             _input(
                 "other_block",
@@ -307,7 +308,7 @@ def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any
             f"Value ({cur.symbol})",
             {"type": "plain_text_input", "action_id": "value", "max_length": 20},
             optional=True,
-            hint=f"Leave empty: the value is what you chose above (at most {cur.format(state.missing)}). "
+            hint=f"Leave empty: the value is what you chose above (at most {cur.exact(state.missing)}). "
             "Enter a lower value only to match your ERP's rounding.",
         ),
         _input(
@@ -364,31 +365,41 @@ def _input(
 
 
 def partial_preview(state: FormState, ref: FormRef, request: InvoiceRequest) -> dict[str, Any]:
+    """What a fiscal team signs off: every line in words, then the exact body VTEX receives."""
     cur = state.currency.currency()
-    invoiced_before = state.total - state.missing
-    after = invoiced_before + request.invoice_value
+    after = state.total - state.missing + request.invoice_value
     outcome = (
         "the order should move to *Invoiced*."
         if after >= state.total
-        else f"{cur.format(state.total - after)} will still be missing."
+        else f"{cur.exact(state.total - after)} will still be missing."
     )
     shown = json.dumps(request.to_json(), indent=1, ensure_ascii=False)
-    goods = request.items_total
+    names: dict[tuple[int | None, int], str] = {(line.index, line.price): line.name for line in state.lines}
+    lines = [
+        f"• {item.quantity} × {escape(names.get((item.index, item.price)) or 'item')} (SKU {escape(item.id)}) at "
+        f"{cur.exact(item.price)} = {cur.exact(item.total)}"
+        for item in request.items
+    ]
+    rest = request.invoice_value - request.items_total
+    if rest:
+        label = "Shipping and other charges" if request.items else "Not tied to any item"
+        lines.append(f"• {label}: {cur.exact(rest)}")
+    issued = request.issuance_date
+    when = f"{issued:%d %b %Y, %H:%M} ({escape(state.zone)})"
+    key = f"\n*Invoice key:* {escape(request.invoice_key)}" if request.invoice_key else ""
+    url = f"\n*Invoice URL:* {escape(request.invoice_url)}" if request.invoice_url else ""
     blocks = [
         section(":warning: *Check before sending.* An invoice cannot be taken back."),
-        {
-            "type": "section",
-            "fields": [
-                mrkdwn(f"*Order*\n{escape(state.order_id)}"),
-                mrkdwn(f"*Invoice number*\n{escape(request.invoice_number)}"),
-                mrkdwn(f"*Value*\n{cur.format(request.invoice_value)}"),
-                mrkdwn(f"*Invoiced after this*\n{cur.format(after)} of {cur.format(state.total)}"),
-                mrkdwn(f"*Items*\n{sum(i.quantity for i in request.items)} unit(s), {cur.format(goods)}"),
-                mrkdwn(f"*Shipping and charges*\n{cur.format(request.invoice_value - goods)}"),
-            ],
-        },
-        section(f"After it, {outcome}"),
-        section(f"*Exactly what will be posted to VTEX:*\n```{cut(escape(shown), 2800)}```"),
+        section(
+            f"*Invoice {escape(request.invoice_number)}* for order {escape(state.order_id)}: "
+            f"*{cur.exact(request.invoice_value)}*, issued {when}{key}{url}"
+        ),
+        section(cut("\n".join(lines), 2900) if lines else "No items and no charges."),
+        section(f"Invoiced after this: {cur.exact(after)} of {cur.exact(state.total)}; {outcome}"),
+        section(
+            "*Exactly what will be posted to VTEX* (amounts in cents, as its API takes them):\n"
+            f"```{cut(escape(shown), 2700)}```"
+        ),
         context("Back returns to the form. The bot re-reads the order and sends this once."),
     ]
     return {
@@ -400,6 +411,10 @@ def partial_preview(state: FormState, ref: FormRef, request: InvoiceRequest) -> 
         "private_metadata": ref.dumps(),
         "blocks": blocks,
     }
+
+
+def _units(n: int) -> str:
+    return "1 unit" if n == 1 else f"{n} units"
 
 
 def notice_view(title: str, text: str) -> dict[str, Any]:

@@ -124,27 +124,36 @@ class OpenLine:
 
 
 def open_lines(order: Order) -> list[OpenLine]:
-    """Every unit not yet invoiced, priced as VTEX split it (priceDefinition) where it did."""
-    invoiced: dict[int, list[tuple[int, int]]] = {}
+    """Every unit not yet invoiced, priced as VTEX split it (priceDefinition) where it did.
+
+    An invoice names items by SKU, and VTEX records them against one of the order's lines; when two lines
+    share a SKU (a promotion, a gift) it may pick either. So invoiced units are taken off every line of
+    that SKU: first the line VTEX named at the same price, then any line at that price, then the rest."""
+    tiers = [
+        _Tier(index, item.id, price, units)
+        for index, item in enumerate(order.items)
+        for price, units in item.unit_prices
+    ]
     for package in order.output_invoices:
         for p in package.items:
-            invoiced.setdefault(p.item_index, []).append((p.price, p.quantity))
-    lines = []
-    for index, item in enumerate(order.items):
-        tiers = [[price, units] for price, units in item.unit_prices]
-        for price, units in invoiced.get(index, []):
-            _consume(tiers, price, units)
-        for price, units in tiers:
-            if units > 0:
-                lines.append(OpenLine(index, item.id, item.name, price, units))
-    return lines
+            if 0 <= p.item_index < len(order.items):
+                _consume(tiers, p.item_index, order.items[p.item_index].id, p.price, p.quantity)
+    return [OpenLine(t.index, t.sku, order.items[t.index].name, t.price, t.units) for t in tiers if t.units > 0]
 
 
-def _consume(tiers: list[list[int]], price: int, units: int) -> None:
-    """Take invoiced units off the tier at the same price first, then off the others in order."""
-    for tier in sorted(tiers, key=lambda t: t[0] != price):
-        taken = min(tier[1], units)
-        tier[1] -= taken
+@dataclass
+class _Tier:
+    index: int
+    sku: str
+    price: int
+    units: int
+
+
+def _consume(tiers: list[_Tier], index: int, sku: str, price: int, units: int) -> None:
+    same_sku = [t for t in tiers if t.sku == sku]
+    for tier in sorted(same_sku, key=lambda t: (t.price != price, t.index != index)):
+        taken = min(tier.units, units)
+        tier.units -= taken
         units -= taken
 
 

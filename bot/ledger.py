@@ -27,6 +27,10 @@ PARTIAL = "add_partial_invoice"
 RESEND = "resend_invoice"
 
 
+class LeaseLost(AuditError):
+    """The action may no longer post: its lease ran out (a reconcile may be settling it) or it was settled."""
+
+
 class State(StrEnum):
     PENDING = "pending"
     UNKNOWN = "unknown"
@@ -148,10 +152,21 @@ class ActionLedger:
     # -- moving between states ------------------------------------------------------------------------
 
     def mark_posting(self, action_id: int, lease: timedelta) -> None:
-        """The write-ahead row: on disk before VTEX is called (fail closed), with a lease for the POST."""
-        moved = self._move(action_id, (State.PENDING,), State.PENDING, posted_at=self.database.now(), lease=lease)
+        """The write-ahead row: on disk before VTEX is called (fail closed), with a lease for the POST.
+
+        Refused once the claim's lease has run out: a reconcile may then be settling the action, and only
+        one of the two may win."""
+        moved = self._move(
+            action_id,
+            (State.PENDING,),
+            State.PENDING,
+            posted_at=self.database.now(),
+            lease=lease,
+            only_if="lease_until >= ? AND posted_at IS NULL",
+            only_if_params=(self.database.now(),),
+        )
         if moved is None:
-            raise AuditError(f"action {action_id} is no longer pending")
+            raise LeaseLost(f"action {action_id} is no longer pending, or its lease ran out before the POST")
 
     def finish(
         self,
@@ -164,10 +179,13 @@ class ActionLedger:
         receipt: str | None = None,
         error: str | None = None,
         detail: str | None = None,
+        never_posted: bool = False,
     ) -> dict[str, Any] | None:
         """Compare-and-set to `state`; the row as it was, or None when another party settled it first.
 
-        A finished action forgets where to reply: live response URLs are not kept past their use.
+        `never_posted` adds the condition that no POST was begun (a reconcile calling an action failed
+        must not win against an owner that has just started posting). A finished action forgets where to
+        reply: live response URLs are not kept past their use.
         """
         keep_reply = state in LOCKING
         return self._move(
@@ -180,6 +198,7 @@ class ActionLedger:
             error=error,
             detail=detail,
             keep_reply=keep_reply,
+            only_if="posted_at IS NULL" if never_posted else None,
         )
 
     def _move(
@@ -196,11 +215,18 @@ class ActionLedger:
         posted_at: str | None = None,
         lease: timedelta | None = None,
         keep_reply: bool = True,
+        only_if: str | None = None,
+        only_if_params: tuple[Any, ...] = (),
     ) -> dict[str, Any] | None:
         marks = ",".join("?" * len(expect))
+        extra = f" AND {only_if}" if only_if else ""
         try:
             with self.database.write() as conn:
-                action = _one(conn, f"SELECT * FROM actions WHERE id = ? AND state IN ({marks})", (action_id, *expect))
+                action = _one(
+                    conn,
+                    f"SELECT * FROM actions WHERE id = ? AND state IN ({marks}){extra}",
+                    (action_id, *expect, *only_if_params),
+                )
                 if action is None:
                     return None
                 conn.execute(
@@ -250,7 +276,8 @@ class ActionLedger:
         return [
             row
             for row in self.open()
-            if row["state"] == State.UNKNOWN or row["lease_until"] < now or owner_gone(row.get("owner"))
+            # no lease: written before leases existed (0.1), so its owner is long gone
+            if row["state"] == State.UNKNOWN or (row["lease_until"] or "") < now or owner_gone(row.get("owner"))
         ]
 
     def open(self) -> list[dict[str, Any]]:

@@ -41,6 +41,14 @@ class Currency:
         number = self._number(abs(cents), self.digits, grouped=True)
         return f"{sign}{self.symbol} {number}" if self.symbol_first else f"{sign}{number} {self.symbol}"
 
+    def exact(self, cents: int) -> str:
+        """As `format`, but never rounds cents away: for what will be posted (the form, the review)."""
+        if cents % CENTS == 0 or self.digits == 2:
+            return self.format(cents)
+        sign = "-" if cents < 0 else ""
+        number = self._number(abs(cents), 2, grouped=True)
+        return f"{sign}{self.symbol} {number}" if self.symbol_first else f"{sign}{number} {self.symbol}"
+
     def plain(self, cents: int) -> str:
         """The amount for an input field: no symbol, no grouping, and exact (cents are never rounded away)."""
         digits = self.digits if cents % CENTS == 0 or self.digits == 2 else 2
@@ -88,7 +96,7 @@ class Currency:
             # Both marks: the last one separates the decimals, the other one groups thousands.
             if marks.count(number[last]) > 1:
                 raise bad
-            return self._grouped(head, bad), self._decimals(tail, bad)
+            return self._grouped(head, bad), self._whole_units(self._decimals(tail, bad))
         mark = marks[0]
         if len(marks) > 1:  # "1.234.567": only thousands can repeat
             return self._grouped(number, bad), ""
@@ -101,13 +109,20 @@ class Currency:
                 f"'{number}' could be read two ways. Enter it like {self.example()} "
                 f"({self.decimal_separator!r} before the decimals, no thousands separator)."
             )
-        return head, self._decimals(tail, bad)
+        return head, self._whole_units(self._decimals(tail, bad))
 
     @staticmethod
     def _grouped(number: str, bad: AmountError) -> str:
         if not re.fullmatch(r"\d{1,3}([.,]\d{3})+|\d+", number) or len(set(re.sub(r"\d", "", number))) > 1:
             raise bad
         return re.sub(r"[.,]", "", number)
+
+    def _whole_units(self, decimals: str) -> str:
+        """A currency shown without decimals takes none from a person: `21,48` pesos is a typo, not 21 pesos."""
+        if self.digits == 0 and decimals.strip("0"):
+            name = self.code or self.symbol
+            raise AmountError(f"{name} amounts have no decimals: enter it like {self.example()}.")
+        return decimals
 
     def _decimals(self, tail: str, bad: AmountError) -> str:
         if not tail.isdigit():

@@ -33,7 +33,7 @@ class _Payload(BaseModel):
 class ButtonValue(_Payload):
     order: str
     kind: ActionKind
-    amount: int = Field(ge=0)  # cents the card offered
+    amount: int = Field(ge=0, le=10**15)  # cents the card offered
     number: str | None = None  # the invoice to resend
 
     @field_validator("order")
@@ -51,6 +51,7 @@ class ButtonValue(_Payload):
 
 class FormRef(_Payload):
     form: str = Field(min_length=8, max_length=64)
+    review: str | None = Field(default=None, max_length=64)  # the digest of the body a review screen showed
 
 
 def read_button(raw: str | None, kind: ActionKind) -> ButtonValue | None:
@@ -132,7 +133,7 @@ class Reviewed(BaseModel):
 
     number: str
     value: int | None
-    issued: datetime
+    issued: datetime | None
     quantities: list[int]  # per line of FormState.lines
     include_other: bool
     key: str | None = None

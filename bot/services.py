@@ -92,6 +92,8 @@ class Services:
         default_factory=lambda: ThreadPoolExecutor(max_workers=256, thread_name_prefix="work")
     )
     _timers: set[threading.Timer] = field(default_factory=set)
+    _timers_lock: threading.Lock = field(default_factory=threading.Lock)
+    _closing: bool = False
     # Bounded work: questions are refused "busy" once `max_waiting` jobs wait for a work thread.
     max_waiting: int = QUEUE_LIMIT
     question_limit: QuestionLimit = field(default_factory=QuestionLimit)
@@ -240,17 +242,23 @@ class Services:
 
         timer = threading.Timer(self.reread_delay if delay is None else delay, run)
         timer.daemon = True
-        self._timers.add(timer)
-        timer.start()
+        with self._timers_lock:
+            if self._closing:
+                return  # shutting down: a follow-up scheduled now would find the store closed
+            self._timers.add(timer)
+            timer.start()
 
     def close(self) -> None:
         # Order matters: no listener or follow-up may touch SQLite once its connections are closed.
-        for timer in list(self._timers):
+        with self._timers_lock:
+            self._closing = True
+            timers = list(self._timers)
+        for timer in timers:
             timer.cancel()
         for pool in (self.executor, self.work, self.notices):
             if pool is not None:
                 pool.shutdown(wait=True)
-        for timer in list(self._timers):
+        for timer in timers:
             timer.join(timeout=5)
         self.vtex.close()
         self.store.close()

@@ -18,6 +18,7 @@ from bot.blocks import loading_form, notice, notice_view, partial_form
 from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose
 from bot.errors import VtexError
 from bot.invoices import open_lines, other_owed
+from bot.mrkdwn import escape
 from bot.payloads import ButtonValue, CurrencyState, FormRef, FormState, LineState, ReplyTarget, read_button
 from bot.services import Services
 from handlers.common import services, who_from
@@ -119,7 +120,7 @@ def _fill_form(
     try:
         order = svc.vtex.get_order(order_id)
     except VtexError as exc:
-        client.views_update(view_id=view_id, view=notice_view("Could not re-read", f":warning: {exc}"))
+        client.views_update(view_id=view_id, view=notice_view("Could not re-read", f":warning: {escape(str(exc))}"))
         return
     now = svc.clock()
     d = diagnose(order, now)
@@ -128,7 +129,9 @@ def _fill_form(
         why = d.no_action_reason or "the diagnosis no longer recommends adding an invoice."
         client.views_update(
             view_id=view_id,
-            view=notice_view("Nothing to add", f"Order {order.order_id} changed: {why} Nothing was sent."),
+            view=notice_view(
+                "Nothing to add", f"Order {escape(order.order_id)} changed: {escape(why)} Nothing was sent."
+            ),
         )
         return
     state = FormState(

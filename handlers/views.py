@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -64,16 +65,17 @@ def _value(values: dict[str, Any], block: str, action: str, key: str = "value") 
     return str(((values.get(block) or {}).get(action) or {}).get(key) or "").strip()
 
 
-def read_form(view: dict[str, Any], state: FormState) -> tuple[Reviewed | None, dict[str, str]]:
-    """What the operator entered, or problems with what cannot even be read, keyed by block."""
+def read_form(view: dict[str, Any], state: FormState) -> tuple[Reviewed, dict[str, str]]:
+    """What the operator entered, and problems with what cannot even be read, keyed by block."""
     values = (view.get("state") or {}).get("values") or {}
     errors: dict[str, str] = {}
     quantities = []
     for n, line in enumerate(state.lines):
         raw = _value(values, f"item_{n}", "quantity") if n < MAX_LINES else "0"
-        if not raw.isdigit():
+        whole = re.fullmatch(r"[0-9]{1,9}", raw) is not None
+        if not whole:
             errors[f"item_{n}"] = f"Enter a whole number of units from 0 to {line.quantity}."
-        quantities.append(int(raw) if raw.isdigit() else 0)
+        quantities.append(int(raw) if whole else 0)
     other = (values.get("other_block") or {}).get("other") or {}
     include_other = state.other > 0 and any(o.get("value") == "yes" for o in other.get("selected_options") or [])
     value: int | None = None
@@ -92,8 +94,6 @@ def read_form(view: dict[str, Any], state: FormState) -> tuple[Reviewed | None, 
     except ValueError:
         issued = None
         errors["date_block" if not date else "time_block"] = "Pick the date and the time printed on the invoice."
-    if errors or issued is None:
-        return None, errors
     reviewed = Reviewed(
         number=_value(values, "number_block", "number"),
         value=value,
@@ -104,7 +104,7 @@ def read_form(view: dict[str, Any], state: FormState) -> tuple[Reviewed | None, 
         url=_value(values, "url_block", "url") or None,
         posted_value=0,
     )
-    return reviewed, {}
+    return reviewed, errors
 
 
 def on_form_submit(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
@@ -114,22 +114,33 @@ def on_form_submit(ack: Ack, view: dict[str, Any], context: BoltContext) -> None
         ack(response_action="errors", errors={"number_block": OUT_OF_DATE})
         return
     ref, state = loaded
-    reviewed, errors = read_form(view, state)
-    if reviewed is None:
-        ack(response_action="errors", errors=errors)
-        return
+    reviewed, unreadable = read_form(view, state)
     order = parse_order(state.order_json)
-    request, problems = check_partial(order, state.draft(reviewed), svc.clock())
-    if request is None:
-        ack(response_action="errors", errors=_on_blocks(problems, state))
+    now = svc.clock()
+    request, problems = check_partial(order, state.draft(reviewed), now)
+    if reviewed.issued is None:
+        problems.pop("date", None)  # already said: the date or time could not be read
+    # Every problem at once: what could not be read, then what the invoice rules found in the rest.
+    errors = {**_on_blocks(problems, state, reviewed, now), **unreadable}
+    if errors or request is None:
+        ack(response_action="errors", errors=errors)
         return
     state.reviewed = reviewed.model_copy(update={"posted_value": request.invoice_value})
     svc.store.forms.update(ref.form, state.model_dump(mode="json"))
-    ack(response_action="push", view=partial_preview(state, ref, request))
+    shown = FormRef(form=ref.form, review=review_digest(state.reviewed))
+    ack(response_action="push", view=partial_preview(state, shown, request))
 
 
-def _on_blocks(problems: dict[str, str], state: FormState) -> dict[str, str]:
+def review_digest(reviewed: Reviewed) -> str:
+    """Ties a review screen to what it showed: an older review of the same form sends nothing."""
+    return hashlib.sha256(reviewed.model_dump_json().encode()).hexdigest()[:24]
+
+
+def _on_blocks(problems: dict[str, str], state: FormState, reviewed: Reviewed, now: datetime) -> dict[str, str]:
     errors = {FIELD_BLOCKS[k]: v for k, v in problems.items() if k in FIELD_BLOCKS}
+    issued = reviewed.issued
+    if "date" in problems and issued is not None and issued.date() == now.astimezone(issued.tzinfo).date():
+        errors["time_block"] = errors.pop("date_block")  # today, but a time still to come
     if "items" in problems:
         # Under the first item (Slack shows errors only under input blocks), or the charges box.
         block = "item_0" if state.lines else "other_block" if state.other > 0 else "value_block"
@@ -156,6 +167,9 @@ def _send(svc: Services, body: dict[str, Any], view: dict[str, Any], client: Web
     assert reviewed is not None
     who = Who(user_id=user, workspace=(body.get("team") or {}).get("id"), channel=state.reply.channel)
     update_card, tell = _channels(client, state, user)
+    if ref.review != review_digest(reviewed):
+        tell("This review is older than the form's last one; nothing was sent. Review the invoice again.")
+        return
     if not svc.operators.allows(user, client):
         refuse(svc, who, ADD_PARTIAL, state.order_id, svc.operators.refusal(), tell)
         return

@@ -291,3 +291,33 @@ def test_every_demo_payload_the_bot_can_post_follows_vtex_schema(stack):
         stack.slack.wait(lambda b=before: len(posted(stack)) > b)
     assert len(posted(stack)) >= 6
     assert stack.vtex.schema_violations == []
+
+
+def test_an_older_review_of_the_same_form_sends_nothing(stack):
+    card = ask(stack, "1500000000001-01")
+    open_form(stack, card)
+    stack.driver.submit(OPERATOR, VALID)
+    first_review = stack.slack.top_view(OPERATOR)
+    stack.driver.close_modal(OPERATOR)  # Back to the form, which is re-submitted with another number
+    stack.driver.submit(OPERATOR, {**VALID, "number_block": "NF-5"})
+    old = {
+        "type": "view_submission",
+        "team": {"id": "T0UNSTUCK"},
+        "user": {"id": OPERATOR},
+        "view": {**first_review, "id": "V-OLD", "root_view_id": "V-OLD", "state": {"values": {}}},
+    }
+    stack.driver.send_payload(old)
+    stack.slack.wait(
+        lambda: any("older than the form's last one" in text_of(m) for m in stack.slack.messages if m.ephemeral_to)
+    )
+    stack.driver.submit(OPERATOR)  # the latest review is the one that is sent
+    [post] = stack.slack.wait(lambda: posted(stack))
+    assert post["invoiceNumber"] == "NF-5"
+
+
+@pytest.mark.parametrize("typed", ["²", "1.5", "-1", "1e3", "９"])
+def test_quantities_that_are_not_plain_whole_numbers_are_refused(stack, typed):
+    card = ask(stack, "1500000000001-01")
+    open_form(stack, card)
+    reply = stack.driver.submit(OPERATOR, {**VALID, "item_0": typed})
+    assert "whole number of units" in reply.json()["errors"]["item_0"]
