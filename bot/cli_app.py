@@ -252,6 +252,8 @@ def _die_with_parent(parent: int | None = None) -> None:
 
 
 def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
+    import shlex
+
     from bot.playground import Playground
 
     db = os.environ.get("UNSTUCK_DB") or "./unstuck-playground.db"
@@ -269,9 +271,12 @@ def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unstuck: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try --port", file=sys.stderr)
         return 2
     print(
-        f"unstuck playground: open {playground.url}/  (the app answers at {playground.stack.url}/slack/events; "
-        f"audit log in {db}). Ctrl-C stops.",
+        f"unstuck playground: open {playground.url}/  (the app answers at {playground.stack.url}/slack/events). "
+        "Ctrl-C stops.",
         flush=True,
+    )
+    print(
+        f"unstuck playground: audit log in {db}; read it with `UNSTUCK_DB={shlex.quote(db)} unstuck audit`", flush=True
     )
     try:
         while not stop.wait(0.5):
@@ -288,8 +293,21 @@ COLUMNS = [c for c in HASHED if c not in ("action_id", "prev_hash")]
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
     from bot.app import open_store
 
+    # Run after `unstuck playground`, whose log is ./unstuck-playground.db: point there instead of opening
+    # (and so creating) an empty ./unstuck.db.
+    db, played = Path(settings.unstuck_db), Path("unstuck-playground.db")
+    if args.task in ("list", "verify") and not db.exists() and played.exists() and db.resolve() != played.resolve():
+        command = "UNSTUCK_DB=./unstuck-playground.db unstuck audit" + (" verify" if args.task == "verify" else "")
+        print(
+            f"unstuck: no audit log at {settings.unstuck_db}; the playground's log is ./unstuck-playground.db, "
+            f"read it with `{command}`",
+            file=sys.stderr,
+        )
+        return 2
     store = open_store(settings)
     try:
         if args.task == "verify":

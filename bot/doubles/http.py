@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 Handler = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
 
@@ -14,6 +16,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 512  # the stdlib default of 5 resets connections under a burst
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (a closed browser tab ending the page's long poll, a test that hung up) is no
+        # error of ours: without this, socketserver prints its traceback to the terminal.
+        if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipeError, ConnectionResetError, ...
+            return
+        super().handle_error(request, client_address)
 
 
 class LocalServer:

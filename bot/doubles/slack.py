@@ -115,7 +115,14 @@ class SlackDouble:
     def next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._seq):06d}"
 
-    def new_response_url(self, channel: str, user: str, message_ts: str | None = None, ephemeral: bool = False) -> str:
+    def new_response_url(
+        self,
+        channel: str,
+        user: str,
+        message_ts: str | None = None,
+        ephemeral: bool = False,
+        thread_ts: str | None = None,
+    ) -> str:
         key = uuid.uuid4().hex
         self.response_urls[key] = {
             "channel": channel,
@@ -123,6 +130,7 @@ class SlackDouble:
             "message_ts": message_ts,
             "uses": 0,
             "ephemeral": ephemeral,
+            "thread_ts": thread_ts,  # an interaction in a thread is answered in that thread
         }
         return f"{self.url}/response/{key}"
 
@@ -131,13 +139,25 @@ class SlackDouble:
         self.triggers[trigger] = (time.monotonic(), user)
         return trigger
 
-    def post(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> Msg:
+    def post(
+        self, channel: str, user: str, text: str, thread_ts: str | None = None, ephemeral_to: str | None = None
+    ) -> Msg:
         """A person writes in a channel (the driver then sends the matching event)."""
         with self._lock:
-            msg = Msg(self.next_ts(), channel, user, text, thread_ts=thread_ts)
+            msg = Msg(self.next_ts(), channel, user, text, thread_ts=thread_ts, ephemeral_to=ephemeral_to)
             self.messages.append(msg)
             self._bump()
             return msg
+
+    def dismiss(self, user: str, ts: str) -> bool:
+        """The person clicks "Dismiss" under an ephemeral message shown to them: Slack removes it for good."""
+        with self._lock:
+            found = self.message(ts)
+            if found is None or found.ephemeral_to != user:
+                return False
+            self.messages.remove(found)
+            self._bump()
+            return True
 
     def message(self, ts: str) -> Msg | None:
         with self._lock:
@@ -298,10 +318,14 @@ class SlackDouble:
             hook["uses"] += 1
             blocks = _blocks(data.get("blocks"))
             target = self.message(hook["message_ts"]) if hook.get("message_ts") else None
-            if data.get("delete_original") and target:
-                self.messages.remove(target)
-            elif _truthy(data.get("replace_original")) and target:
-                target.text, target.blocks, target.edits = data.get("text") or "", blocks, target.edits + 1
+            delete, replace = _truthy(data.get("delete_original")), _truthy(data.get("replace_original"))
+            if delete or (replace and hook.get("message_ts")):
+                # The message the interaction came from; if it is gone (deleted, or an ephemeral message the
+                # person dismissed) there is nothing left to change.
+                if target is not None and delete:
+                    self.messages.remove(target)
+                elif target is not None:
+                    target.text, target.blocks, target.edits = data.get("text") or "", blocks, target.edits + 1
             else:
                 ephemeral = data.get("response_type", "ephemeral") != "in_channel"
                 self.messages.append(
@@ -311,6 +335,7 @@ class SlackDouble:
                         BOT_USER,
                         data.get("text") or "",
                         blocks,
+                        thread_ts=hook.get("thread_ts"),
                         ephemeral_to=hook["user"] if ephemeral else None,
                     )
                 )
@@ -480,9 +505,12 @@ class SlackDriver:
             )
             self.double._bump()
 
-    def mention(self, user: str, text: str, channel: str | None = None, **kwargs: Any) -> tuple[Msg, Reply]:
+    def mention(
+        self, user: str, text: str, channel: str | None = None, *, thread_ts: str | None = None, **kwargs: Any
+    ) -> tuple[Msg, Reply]:
+        """`@unstuck text` in the channel, or as a reply in the thread of `thread_ts`."""
         channel = channel or self.channel
-        msg = self.double.post(channel, user, f"<@{BOT_USER}> {text}")
+        msg = self.double.post(channel, user, f"<@{BOT_USER}> {text}", thread_ts=thread_ts)
         event = {
             "type": "app_mention",
             "user": user,
@@ -492,6 +520,8 @@ class SlackDriver:
             "event_ts": msg.ts,
             "team": self.team,
         }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
         return msg, self.send_event(event, **kwargs)
 
     def dm(self, user: str, text: str, **kwargs: Any) -> tuple[Msg, Reply]:
@@ -531,7 +561,7 @@ class SlackDriver:
                 "message": {"type": "message", "user": message.user, "ts": message.ts, "text": message.text},
                 "message_ts": message.ts,
                 "trigger_id": self.double.new_trigger(user),
-                "response_url": self.double.new_response_url(message.channel, user),
+                "response_url": self.double.new_response_url(message.channel, user, thread_ts=message.thread_ts),
                 "action_ts": str(time.time()),
             }
         )
@@ -554,7 +584,7 @@ class SlackDriver:
                 "channel": {"id": message.channel, "name": "support"},
                 "message": {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks},
                 "response_url": self.double.new_response_url(
-                    message.channel, user, message.ts, message.ephemeral_to is not None
+                    message.channel, user, message.ts, message.ephemeral_to is not None, thread_ts=message.thread_ts
                 ),
                 "actions": [
                     {
@@ -588,12 +618,18 @@ class SlackDriver:
         self._apply_view_response(user, view, reply)
         return reply
 
-    def close_modal(self, user: str) -> None:
-        with self.double._lock:
-            stack = self.double.stacks.get(user) or []
-            if stack:
+    def close_modal(self, user: str, *, clear: bool = False) -> None:
+        """The person closes their modal as in Slack: the close button ("Cancel", "Close", "Back") takes the top
+        view off the stack and shows the one below it, or closes the modal if it was the only one; the × in the
+        corner (`clear`), or the close button of a view with `clear_on_close`, closes the whole stack."""
+        d = self.double
+        with d._lock:
+            stack = d.stacks.get(user) or []
+            if stack and (clear or d.views[stack[-1]].get("clear_on_close")):
+                stack.clear()
+            elif stack:
                 stack.pop()
-            self.double._bump()
+            d._bump()
 
     def _apply_view_response(self, user: str, view: dict[str, Any], reply: Reply) -> None:
         if reply.status != 200:

@@ -20,7 +20,8 @@ from bot.sandbox import DEMOS, SANDBOX_ACCOUNT
 
 PAGE = Path(__file__).parent / "index.html"
 CHANNEL = "C0SUPPORT"
-USERS = {OPERATOR: "Olivia (operator)", VIEWER: "Victor (viewer)", BOT_USER: "unstuck"}
+SLACKBOT = "USLACKBOT"
+USERS = {OPERATOR: "Olivia (operator)", VIEWER: "Victor (viewer)", BOT_USER: "unstuck", SLACKBOT: "Slackbot"}
 JSON = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
 
 
@@ -68,6 +69,18 @@ class Playground:
         user = VIEWER if data.get("user") == VIEWER else OPERATOR
         if what == "say":
             text = str(data.get("text") or "").strip()
+            thread = str(data["thread_ts"]) if data.get("thread_ts") else None
+            if thread:  # a reply in a thread
+                assert self.slack.message(thread) is not None, "no such thread"
+                if text.startswith("/"):  # Slack runs no slash command from a thread's composer
+                    command = text.partition(" ")[0]
+                    self.slack.post(CHANNEL, SLACKBOT, f"`{command}` is not supported in threads. Sorry!", thread, user)
+                    return {"status": 200}
+                if "@unstuck" in text:
+                    _, reply = self.driver.mention(user, text.replace("@unstuck", "").strip(), thread_ts=thread)
+                    return {"status": reply.status}
+                self.slack.post(CHANNEL, user, text, thread)
+                return {"status": 200}
             if text.startswith("/"):
                 command, _, rest = text.partition(" ")
                 self.slack.post(CHANNEL, user, text)
@@ -90,8 +103,11 @@ class Playground:
             values = {str(k): str(v) for k, v in (data.get("values") or {}).items()}
             reply = self.driver.submit(user, values)
             return {"status": reply.status, "answer": reply.json()}
-        if what == "close":
-            self.driver.close_modal(user)
+        if what == "close":  # the view's close button ("Cancel", "Back"), or with "all" the × that closes the modal
+            self.driver.close_modal(user, clear=bool(data.get("all")))
+            return {"status": 200}
+        if what == "dismiss":
+            assert self.slack.dismiss(user, str(data["ts"])), "only an ephemeral message shown to you can be dismissed"
             return {"status": 200}
         if what == "home":
             return {"status": self.driver.home_opened(user).status}

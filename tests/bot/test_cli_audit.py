@@ -105,3 +105,29 @@ def test_csv_neutralises_formula_cells_and_json_stays_exact(tmp_path, monkeypatc
     assert details == ["'" + text for text in hostile] + ["plain - text = fine"]
     main(["audit", "--format", "json", "--limit", "0"])
     assert [r["detail"] for r in json.loads(capsys.readouterr().out)] == hostile + ["plain - text = fine"]
+
+
+def test_audit_after_the_playground_says_where_its_log_is_and_creates_no_empty_log(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("UNSTUCK_DB", raising=False)
+    seed(tmp_path / "unstuck-playground.db")  # what `unstuck playground` left in this folder
+    for task, command in [([], "unstuck audit`"), (["verify"], "unstuck audit verify`")]:
+        assert main(["audit", *task]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        [line] = captured.err.splitlines()
+        assert "./unstuck-playground.db" in line and f"`UNSTUCK_DB=./unstuck-playground.db {command}" in line
+    assert not (tmp_path / "unstuck.db").exists()
+
+    monkeypatch.setenv("UNSTUCK_DB", "./unstuck-playground.db")  # the command it printed
+    assert main(["audit"]) == 0
+    assert "add_partial_invoice NF-2" in capsys.readouterr().out
+
+
+def test_audit_reads_its_own_log_even_when_the_playground_left_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("UNSTUCK_DB", raising=False)
+    seed(tmp_path / "unstuck.db")
+    (tmp_path / "unstuck-playground.db").touch()
+    assert main(["audit"]) == 0
+    assert "add_partial_invoice NF-2" in capsys.readouterr().out

@@ -4,6 +4,7 @@ Locally these tests are skipped when Chromium is not installed; in CI (CI=true) 
 """
 
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -17,7 +18,9 @@ if not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true":
     pytest.skip("Chromium is not installed (apt-get install chromium); CI runs these", allow_module_level=True)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from slack_sdk import WebClient  # noqa: E402
 
+from bot.doubles.stack import BOT_TOKEN  # noqa: E402
 from bot.playground import Playground  # noqa: E402
 
 
@@ -141,14 +144,21 @@ def test_resend_from_the_side_panel_then_app_home_lists_it(page, tmp_path):
     expect(home).to_contain_text("succeeded · resend invoice NF20001 on 1500000000002-01")
 
 
+REPLIES = re.compile(r"^\d+ repl(y|ies)$")
+
+
 def test_a_viewer_is_refused_and_a_mention_is_answered_in_the_thread(page):
     page.select_option("#who", "UVIEW0001")
     say(page, "@unstuck why is order 1500000000002-01 stuck?")
-    answer = page.locator(".thread .msg[data-from=bot]", has=page.locator("h3", has_text="1500000000002-01"))
+    page.locator(".msg[data-from=person]", has_text="why is order").get_by_role("button", name=REPLIES).click()
+    answer = page.locator(
+        "#thread-pane .thread .msg[data-from=bot]", has=page.locator("h3", has_text="1500000000002-01")
+    )
     expect(answer).to_contain_text("Resend invoice NF20001")
     answer.get_by_role("button", name="Resend invoice NF20001").click()
     page.click("#confirm-yes")
-    expect(page.locator(".msg", has_text="only operators may send invoices")).to_be_visible()
+    # Slack answers a click in a thread in that thread.
+    expect(page.locator("#thread-pane .msg", has_text="only operators may send invoices")).to_be_visible()
     assert page.playground.stack.vtex.invoice_posts() == []
 
 
@@ -158,3 +168,86 @@ def test_message_shortcut_on_a_customer_message(page):
     message.hover()
     message.get_by_role("button", name="Why is this order stuck?").click()
     expect(card(page, "1500000000007-01")).to_contain_text("Canceled")
+
+
+def partial_invoice_form(page, order_id="1500000000001-01"):
+    """Ask about the demo order that is short of an invoice and open the app's form from its card."""
+    answer = card(page, order_id)
+    answer.get_by_role("button", name=re.compile("partial invoice", re.I)).click()
+    modal = page.locator("#modal")
+    expect(modal.locator("input[name=number_block]")).to_be_visible()  # the form, filled in from a fresh read
+    return modal
+
+
+def test_cancel_back_and_the_corner_x_close_modals_as_slack_does(page):
+    slack, vtex = page.playground.slack, page.playground.stack.vtex
+    backdrop = page.locator("#modal-backdrop")
+    say(page, "/stuck 1500000000001-01")
+
+    modal = partial_invoice_form(page)
+    modal.locator("input[name=number_block]").fill("NF-777")
+    modal.get_by_role("button", name="Cancel").click()  # the only view: Cancel closes the modal
+    expect(backdrop).to_be_hidden()
+    assert slack.top_view("UOPS00001") is None
+
+    modal = partial_invoice_form(page)
+    expect(modal.locator("input[name=number_block]")).to_have_value("")  # a closed modal keeps nothing
+    modal.locator("input[name=number_block]").fill("NF-10002")
+    modal.locator("input[name=time_block]").fill("09:30")
+    page.click("#modal-submit")
+    expect(modal).to_contain_text("Exactly what will be posted to VTEX")  # the review, pushed on the form
+    modal.get_by_role("button", name="Back").click()  # a pushed view: Back returns to the form as it was left
+    expect(modal.locator("input[name=number_block]")).to_have_value("NF-10002")
+    expect(modal.locator("input[name=time_block]")).to_have_value("09:30")
+    assert len(slack.stacks["UOPS00001"]) == 1
+
+    page.click("#modal-submit")
+    expect(modal).to_contain_text("Exactly what will be posted to VTEX")
+    page.click("#modal-x")  # the × in the corner closes the whole modal, form and review
+    expect(backdrop).to_be_hidden()
+    assert slack.top_view("UOPS00001") is None
+
+    modal = partial_invoice_form(page)
+    page.keyboard.press("Escape")  # Escape is the close button
+    expect(backdrop).to_be_hidden()
+    assert slack.top_view("UOPS00001") is None
+    assert vtex.invoice_posts() == []  # nothing closed was sent
+
+
+def test_an_ephemeral_message_can_be_dismissed(page):
+    # Posted through Slack's Web API with the app's token, as a handler would.
+    client = WebClient(token=BOT_TOKEN, base_url=page.playground.slack.api_url)
+    ts = client.chat_postEphemeral(channel="C0SUPPORT", user="UOPS00001", text="Just for Olivia")["message_ts"]
+    client.chat_postMessage(channel="C0SUPPORT", text="For everyone")
+    message = page.locator(f'.msg[data-ts="{ts}"]')
+    expect(message).to_contain_text("Only visible to you")
+    expect(page.locator(".msg", has_text="For everyone")).to_be_visible()
+    message.get_by_role("button", name="Dismiss").click()
+    expect(message).to_have_count(0)
+    assert page.playground.slack.message(ts) is None  # gone for good, not just hidden until the next poll
+    expect(page.locator(".msg", has_text="For everyone").get_by_role("button", name="Dismiss")).to_have_count(0)
+
+
+def test_threads_collapse_to_n_replies_and_open_beside_the_channel(page):
+    say(page, "@unstuck why is order 1500000000002-01 stuck?")
+    question = page.locator("#messages .msg[data-from=person]", has_text="why is order")
+    question.get_by_role("button", name=REPLIES).click()
+    pane = page.locator("#thread-pane")
+    expect(pane.locator(".thread h3", has_text="1500000000002-01")).to_be_visible()
+    expect(pane.locator(".msg").first).to_contain_text("why is order 1500000000002-01")  # the parent on top
+    # The answer is in the thread only: the channel shows the question and its "N replies".
+    expect(page.locator("#messages h3")).to_have_count(0)
+    expect(page.locator("#messages .msg")).to_have_count(1)
+
+    page.fill("#reply-text", "@unstuck and 1500000000007-01?")
+    page.press("#reply-text", "Enter")
+    expect(pane.locator(".thread h3", has_text="1500000000007-01")).to_be_visible()
+    replies = len(page.playground.slack.messages) - 1
+    expect(question.get_by_role("button", name=REPLIES)).to_have_text(f"{replies} replies")
+    expect(pane.locator(".thread-count")).to_have_text(f"{replies} replies")
+    expect(page.locator("#messages .msg")).to_have_count(1)
+
+    page.click("#thread-close")
+    expect(pane).to_be_hidden()
+    question.get_by_role("button", name=REPLIES).click()
+    expect(pane).to_be_visible()

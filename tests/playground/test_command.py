@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -65,3 +66,36 @@ def test_playground_starts_answers_and_stops_on_ctrl_c(tmp_path, sigint):
         if proc.poll() is None:
             proc.kill()
     assert (tmp_path / "unstuck-playground.db").exists()
+
+
+def hang_up(port: int, request: bytes) -> None:
+    """A browser tab closed mid-request: the request goes out, then the connection is reset."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(request)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST, not FIN
+    sock.close()
+
+
+def test_closed_tabs_print_no_traceback_and_the_banner_says_how_to_read_the_log(tmp_path):
+    port = free_port()
+    proc = start_playground(port, tmp_path, signal.SIG_DFL)
+    try:
+        assert f"open http://127.0.0.1:{port}/" in proc.stdout.readline()
+        assert "`UNSTUCK_DB=./unstuck-playground.db unstuck audit`" in proc.stdout.readline()
+        base = f"http://127.0.0.1:{port}"
+        version = httpx.get(base + "/play/state", params={"user": "UOPS00001", "since": -1}).json()["version"]
+        # The page's long poll, waiting for a change when its tab goes away; then a click cut off mid-body.
+        hang_up(port, f"GET /play/state?user=UOPS00001&since={version} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        hang_up(port, b"POST /play/say HTTP/1.1\r\nHost: x\r\nContent-Length: 999\r\n\r\n{")
+        said = httpx.post(base + "/play/say", json={"user": "UOPS00001", "text": "/stuck 1500000000005-01"})
+        assert said.json()["status"] == 200  # the change the long poll was waiting for: it answers a closed socket
+        state = httpx.get(base + "/play/state", params={"user": "UOPS00001", "since": -1}).json()
+        assert state["version"] > version
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+        out = proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "Traceback" not in out and "BrokenPipe" not in out and "ConnectionReset" not in out, out
+    assert "stopped" in out
