@@ -11,6 +11,7 @@ have it (failed, safe to try again). Messages are Slack mrkdwn, with outside tex
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -79,6 +80,9 @@ class Timing:
     read_budget: float = 10.0
     margin: timedelta = timedelta(seconds=30)
     settle_after: timedelta = timedelta(minutes=5)
+    # A second click while the first is running waits this long for its result, so that it can say what
+    # happened rather than "in progress" about something already finished.
+    duplicate_wait: float = 8.0
 
     @property
     def claim_lease(self) -> timedelta:
@@ -98,6 +102,7 @@ class Actor:
     user_limit: int = 30
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     timing: Timing = field(default_factory=Timing)
+    sleep: Callable[[float], None] = time.sleep
 
     def perform(self, intent: Intent, who: Any, reply_to: dict[str, Any] | None = None) -> Outcome:
         try:
@@ -150,7 +155,7 @@ class Actor:
             self._finish(action_id, State.REFUSED, error=f"stale: {stale}")
             return Outcome("stale", f"Nothing was sent: {escape(str(stale))}", order=order, action_id=action_id)
         try:
-            self.store.ledger.mark_posting(action_id, self.timing.post_lease)
+            self.store.ledger.mark_posting(action_id, self.timing.post_lease, order.money(request.invoice_value))
         except LeaseLost:
             self._finish(action_id, State.FAILED, error="lease ran out before the POST; VTEX not called")
             return Outcome(
@@ -188,8 +193,7 @@ class Actor:
         verb = "resent" if intent.kind == RESEND else "sent"
         return Outcome(
             "succeeded",
-            f"Invoice {number} ({order.money(request.invoice_value)}) {verb} to VTEX. "
-            f"VTEX's receipt: `{escape(receipt.receipt)}`.",
+            f"Invoice {number} ({order.money(request.invoice_value)}) {verb} to VTEX.",
             order=order,
             receipt=receipt.receipt,
             http_status=200,
@@ -224,7 +228,7 @@ class Actor:
             return False
 
     def _duplicate(self, claim: Claim, who: Any, intent: Intent) -> Outcome:
-        first = claim.duplicate_of or {}
+        first = self._wait_for(claim.duplicate_of or {})
         state = first.get("state", "pending")
         by = mention(first.get("user_id"))
         number = escape(first.get("invoice_number") or intent.invoice_number)
@@ -241,6 +245,11 @@ class Actor:
         elif state == State.SUCCEEDED:
             verb = "resent" if first.get("action") == RESEND else "sent"
             text = f"Already done: {by} {verb} invoice {number} {when}. Nothing else was sent."
+        elif claim.reason == "in_flight":
+            text = (
+                f"{by} was sending invoice {number} for this order meanwhile; it ended {escape(state)}. Your click "
+                "sent nothing: look at the card, and press again if the fix is still needed."
+            )
         else:
             text = f"This click was already handled ({escape(state)}). Nothing else was sent."
         try:
@@ -257,6 +266,15 @@ class Actor:
         except Exception as exc:  # noqa: BLE001 - nothing is sent either way
             log.error("could not log a duplicate click: %s", exc)
         return Outcome("duplicate", text, receipt=first.get("receipt"), action_id=first.get("id"))
+
+    def _wait_for(self, first: dict[str, Any]) -> dict[str, Any]:
+        """The first action as it ends (or as it is after a short wait), read again from the ledger."""
+        waited = 0.0
+        while first.get("state") == State.PENDING and first.get("id") and waited < self.timing.duplicate_wait:
+            self.sleep(0.2)
+            waited += 0.2
+            first = self.store.ledger.get(int(first["id"])) or first
+        return first
 
     def _over_limit(self, intent: Intent, who: Any) -> str | None:
         per_order = self.store.ledger.count(since=HOUR, order_id=intent.order_id) - 1

@@ -424,16 +424,17 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
 # -- App Home ------------------------------------------------------------------------------------
 
 
-def home_view(rows: list[dict[str, Any]], *, is_operator: bool, operators_configured: bool) -> dict[str, Any]:
+def home_view(actions: list[dict[str, Any]], *, is_operator: bool, operators_configured: bool) -> dict[str, Any]:
+    """Who you are here, how to ask, and the recent invoice actions: one row each, in its final state."""
     if is_operator:
         role = ":white_check_mark: You are an *operator*: you can ask, and press the invoice buttons."
     elif operators_configured:
-        role = ":eyes: You are a *viewer*: you can ask why orders are stuck; an operator presses the buttons."
-    else:
         role = (
-            ":lock: *No operators are configured*, so nobody can press invoice buttons yet. Whoever runs the "
-            "bot sets `UNSTUCK_OPERATORS` to Slack user or user-group ids."
+            ":eyes: You can ask why orders are stuck; only the team's operators press the invoice buttons. "
+            "Ask whoever runs the bot to make you one."
         )
+    else:
+        role = ":lock: Nobody can press invoice buttons yet: whoever runs the bot has not named the team's operators."
     blocks: list[Block] = [
         {"type": "header", "text": plain("unstuck: why is my VTEX order stuck?", 150)},
         section(role),
@@ -444,28 +445,32 @@ def home_view(rows: list[dict[str, Any]], *, is_operator: bool, operators_config
         {"type": "divider"},
         {"type": "header", "text": plain("Recent invoice actions", 150)},
     ]
-    if not rows:
+    if not actions:
         blocks.append(context("No invoice actions yet."))
-    for row in rows[:40]:
-        inputs = json.loads(row["inputs"]) if row.get("inputs") else {}
-        icon = {
-            "succeeded": ":white_check_mark:",
-            "failed": ":x:",
-            "refused": ":no_entry_sign:",
-            "duplicate": ":repeat:",
-            "pending": ":hourglass_flowing_sand:",
-        }.get(row["outcome"], "•")
-        at = datetime.fromisoformat(row["at"])
-        what = (row["action"] or "").replace("_", " ")
-        number = f" {inputs.get('invoice_number')}" if inputs.get("invoice_number") else ""
-        receipt = f" · receipt {code(row['receipt'])}" if row.get("receipt") else ""
-        blocks.append(
-            section(
-                f"{icon} *{escape(row['outcome'])}* · {escape(what)}{escape(number)} on {code(row['order_id'])} by "
-                f"{mention(row['user_id'])} · {slack_date(at)}{receipt}"
-            )
-        )
+    for row in actions[:40]:
+        blocks.append(section(_home_row(row)))
     return {"type": "home", "blocks": blocks[:100]}
+
+
+_STATE_WORDS = {
+    "succeeded": (":white_check_mark:", "sent"),
+    "failed": (":x:", "not sent"),
+    "refused": (":no_entry_sign:", "not sent"),
+    "pending": (":hourglass_flowing_sand:", "sending"),
+    "unknown": (":grey_question:", "waiting for VTEX to confirm"),
+}
+
+
+def _home_row(row: dict[str, Any]) -> str:
+    icon, state = _STATE_WORDS.get(str(row.get("state")), ("•", escape(row.get("state") or "")))
+    what = "Resend of invoice" if row.get("action") == RESEND else "Invoice"
+    number = escape(row.get("invoice_number") or "")
+    amount = f" · {escape(row['amount_text'])}" if row.get("amount_text") else ""
+    at = datetime.fromisoformat(row["updated_at"])
+    return (
+        f"{icon} {what} *{number}*{amount} on {code(row['order_id'])}: *{state}* · "
+        f"{mention(row.get('user_id'))} · {slack_date(at)}"
+    )
 
 
 def outcome_line(state: str, message: str, user_id: str, at: datetime) -> str:

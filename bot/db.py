@@ -112,6 +112,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TABLE audit_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
         """,
     ),
+    (
+        # The amount as the agent saw it (in the order's currency), for App Home.
+        "008_action_amount",
+        """
+        ALTER TABLE actions ADD COLUMN amount_text TEXT;
+        CREATE INDEX actions_updated ON actions(id DESC);
+        """,
+    ),
 ]
 
 

@@ -248,11 +248,6 @@ def _notes(order: Order, invoices: InvoiceSummary, decision: _Decision) -> list[
     """Facts that change how to act on this situation; none that would contradict it."""
     notes: list[str] = []
     invoicing = decision.situation in INVOICE_SITUATIONS
-    if decision.situation == Situation.READY_FOR_HANDLING:
-        notes.append(
-            "VTEX documents two readings of Ready for handling: the FAQ treats it as waiting for the invoice; the "
-            "troubleshooting guide says the ERP (or an Admin user) must first start handling."
-        )
     if invoices.returned and invoicing:
         notes.append(
             f"Return (Input) invoices of {order.money(invoices.returned)} are on the order; they do not count "

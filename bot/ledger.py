@@ -151,7 +151,7 @@ class ActionLedger:
 
     # -- moving between states ------------------------------------------------------------------------
 
-    def mark_posting(self, action_id: int, lease: timedelta) -> None:
+    def mark_posting(self, action_id: int, lease: timedelta, amount_text: str | None = None) -> None:
         """The write-ahead row: on disk before VTEX is called (fail closed), with a lease for the POST.
 
         Refused once the claim's lease has run out: a reconcile may then be settling the action, and only
@@ -162,6 +162,7 @@ class ActionLedger:
             State.PENDING,
             posted_at=self.database.now(),
             lease=lease,
+            amount_text=amount_text,
             only_if="lease_until >= ? AND posted_at IS NULL",
             only_if_params=(self.database.now(),),
         )
@@ -215,6 +216,7 @@ class ActionLedger:
         posted_at: str | None = None,
         lease: timedelta | None = None,
         keep_reply: bool = True,
+        amount_text: str | None = None,
         only_if: str | None = None,
         only_if_params: tuple[Any, ...] = (),
     ) -> dict[str, Any] | None:
@@ -232,7 +234,8 @@ class ActionLedger:
                 conn.execute(
                     "UPDATE actions SET state = ?, updated_at = ?, http_status = coalesce(?, http_status), "
                     "receipt = coalesce(?, receipt), error = ?, posted_at = coalesce(?, posted_at), "
-                    "lease_until = coalesce(?, lease_until), reply_to = CASE WHEN ? THEN reply_to END WHERE id = ?",
+                    "lease_until = coalesce(?, lease_until), reply_to = CASE WHEN ? THEN reply_to END, "
+                    "amount_text = coalesce(?, amount_text) WHERE id = ?",
                     (
                         state,
                         self.database.now(),
@@ -242,6 +245,7 @@ class ActionLedger:
                         posted_at,
                         self._at(lease) if lease is not None else None,
                         keep_reply,
+                        amount_text,
                         action_id,
                     ),
                 )

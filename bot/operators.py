@@ -91,8 +91,8 @@ class Operators:
         """Why the last `allows` on this thread said no."""
         if not self.configured:
             return (
-                "Refused: no operators are configured, so nobody can press invoice buttons. Whoever runs the bot "
-                "sets UNSTUCK_OPERATORS to Slack user ids (U…) or user-group ids (S…), comma-separated."
+                "Nothing was sent: nobody may press invoice buttons yet, because whoever runs the bot has not named "
+                "the team's operators. Ask them to add you (or your Slack user group)."
             )
         decision = getattr(self._last, "decision", None)
         if decision is not None and decision.unconfirmed:
@@ -102,6 +102,6 @@ class Operators:
                 "Nothing was sent to VTEX. Try again in a minute."
             )
         return (
-            "Refused: only operators may send invoices to VTEX. Ask one of them, or ask whoever runs the bot to "
-            "add you to UNSTUCK_OPERATORS."
+            "Nothing was sent: only the team's operators may send invoices to VTEX. Ask an operator to press the "
+            "button, or ask whoever runs the bot to make you one."
         )

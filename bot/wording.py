@@ -46,9 +46,8 @@ TABLE: dict[Situation, Wording] = {
     ),
     Situation.READY_FOR_HANDLING: Wording(
         ":large_yellow_circle:",
-        "Ready for handling: if your ERP never picked the order up, start handling; if it did, the invoice "
-        "is what is missing.",
-        "{invoice_state} It has been in {status} for {age}.",
+        "Start handling if your ERP never picked the order up; if it did, add the invoice.",
+        "VTEX documents both readings of Ready for handling. {invoice_state}",
         ("start handling", "handling", "erp", "manuseio", "preparación", "iniciar"),
     ),
     Situation.CANCEL_REQUESTED: Wording(

@@ -18,7 +18,7 @@ from bot.blocks import loading_form, notice, notice_view, partial_form
 from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose
 from bot.errors import VtexError
 from bot.invoices import open_lines, other_owed
-from bot.mrkdwn import escape
+from bot.mrkdwn import escape, mention
 from bot.payloads import ButtonValue, CurrencyState, FormRef, FormState, LineState, ReplyTarget, read_button
 from bot.services import Services
 from handlers.common import services, who_from
@@ -72,7 +72,12 @@ def _resend(svc: Services, body: dict[str, Any], action: dict[str, Any], respond
     if value is None:
         return
     who, tell = who_from(body), _tell(respond)
-    tell(f":hourglass_flowing_sand: Re-reading order {value.order} and resending invoice {value.number}…")
+    _show_progress(
+        body,
+        respond,
+        tell,
+        f"{mention(who.user_id)} is resending invoice {escape(value.number or '')}: re-reading the order first…",
+    )
     intent = Intent(
         kind=RESEND,
         order_id=value.order,
@@ -86,6 +91,17 @@ def _resend(svc: Services, body: dict[str, Any], action: dict[str, Any], respond
     deliver(
         svc, outcome, who, value.order, update_card=lambda m: respond(replace_original=True, **m.kwargs()), tell=tell
     )
+
+
+def _show_progress(body: dict[str, Any], respond: Respond, tell: Callable[[str], object], text: str) -> None:
+    """The card itself says what is happening, and the outcome replaces it; no note is left behind."""
+    card = body.get("message") or {}
+    blocks = [b for b in card.get("blocks") or [] if b.get("type") != "actions"]
+    if not blocks:
+        tell(f":hourglass_flowing_sand: {text}")  # an ephemeral card: nothing to update in place
+        return
+    progress = {"type": "context", "elements": [{"type": "mrkdwn", "text": f":hourglass_flowing_sand: {text}"}]}
+    respond(replace_original=True, text=card.get("text") or text, blocks=[*blocks, progress])
 
 
 def _add_partial(

@@ -30,12 +30,16 @@ def stuck_command(ack: Ack, command: dict[str, Any], respond: Respond, context: 
         ack(**notice(admission.notice or "").kwargs())
         return
     ack(text=looking_up(admission.ids) + extra + (f"\n{admission.notice}" if admission.notice else ""))
-    svc.start(
-        admission,
-        lambda: answer_each(
+
+    def work() -> None:
+        answer_each(
             svc,
             admission.ids,
             who,
             lambda m: respond(response_type=svc.visibility, replace_original=False, **m.kwargs()),
-        ),
-    )
+            lambda m: respond(response_type="ephemeral", replace_original=False, **m.kwargs()),
+        )
+        if not admission.notice:
+            respond(delete_original=True)  # the "Looking up…" note has done its job
+
+    svc.start(admission, work)

@@ -9,9 +9,10 @@ from typing import Any
 from slack_bolt import BoltContext
 
 from bot.audit import Who
-from bot.blocks import Message, error_card, order_card
+from bot.blocks import Message, error_card, notice, order_card
 from bot.errors import InvalidOrderId
 from bot.lookup import Answer
+from bot.mrkdwn import code
 from bot.order_ids import find_order_ids, validate_order_id
 from bot.services import Services
 
@@ -47,34 +48,36 @@ def ids_in(text: str) -> tuple[list[str], str | None]:
     return [], "I could not find a VTEX order id in that."
 
 
-def render(svc: Services, order_id: str, who: Who) -> Message:
+def render(svc: Services, order_id: str, who: Who) -> tuple[Message, bool]:
+    """The card for one order, and whether it is an answer (True) or an error only the asker should see."""
     result = svc.ask(order_id, who)
     if isinstance(result, Answer):
-        return order_card(result, svc.account, now=svc.clock())
-    return error_card(order_id, result.error)
+        return order_card(result, svc.account, now=svc.clock()), True
+    return error_card(order_id, result.error), False
 
 
-def answer_each(svc: Services, ids: list[str], who: Who, send: Callable[[Message], object]) -> None:
-    """Answer every id as soon as VTEX replies; one failure never silences the others."""
+def answer_each(
+    svc: Services,
+    ids: list[str],
+    who: Who,
+    send: Callable[[Message], object],
+    send_private: Callable[[Message], object] | None = None,
+) -> None:
+    """Answer every id as soon as VTEX replies; one failure never silences the others. Errors (not found,
+    VTEX unavailable) go to the asker only, when there is a way to reach only them."""
     for order_id in ids:
         try:
-            message = render(svc, order_id, who)
+            message, public = render(svc, order_id, who)
         except Exception:
             log.exception("answering %s failed", order_id)
-            message = Message(
-                f"Something went wrong while looking up {order_id}. Try again.",
-                [
-                    {
-                        "type": "section",
-                        "text": {
-                            "type": "mrkdwn",
-                            "text": f":warning: Something went wrong while looking up `{order_id}`. Try again; "
-                            "if it keeps happening, tell whoever runs the bot.",
-                        },
-                    }
-                ],
+            message, public = (
+                notice(
+                    f":warning: Something went wrong while looking up {code(order_id)}. Try again; "
+                    "if it keeps happening, tell whoever runs the bot."
+                ),
+                False,
             )
         try:
-            send(message)
+            (send if public or send_private is None else send_private)(message)
         except Exception:
             log.exception("could not deliver the answer for %s to Slack", order_id)

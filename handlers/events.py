@@ -95,7 +95,14 @@ def reply(
             else:
                 client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message.kwargs())
 
-        answer_each(svc, ids, who_from(body, event.get("user"), channel), send)
+        def send_private(message: Message) -> None:
+            client.chat_postEphemeral(
+                channel=channel, user=event.get("user") or "", thread_ts=thread_ts, **message.kwargs()
+            )
+
+        answer_each(svc, ids, who_from(body, event.get("user"), channel), send, send_private)
+        if first["ts"]:  # every answer was private: the "Looking up…" placeholder goes
+            client.chat_delete(channel=channel, ts=first["ts"])
         if note:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, **notice(note).kwargs())
         ok = True

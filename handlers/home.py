@@ -22,7 +22,7 @@ def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContex
     user = event["user"]
 
     def publish() -> None:
-        rows = svc.store.log.recent(limit=20, kind="action")
+        rows = svc.store.ledger.latest_per_action(20)
         operator = svc.operators.allows(user, client)
         client.views_publish(
             user_id=user, view=home_view(rows, is_operator=operator, operators_configured=svc.operators.configured)

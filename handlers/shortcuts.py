@@ -67,6 +67,7 @@ def on_message_shortcut(ack: Ack, shortcut: dict[str, Any], respond: Respond, co
             admission.ids,
             who,
             lambda m: respond(response_type=svc.visibility, replace_original=False, **m.kwargs()),
+            lambda m: respond(response_type="ephemeral", replace_original=False, **m.kwargs()),
         )
 
     svc.start(admission, work)

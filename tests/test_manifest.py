@@ -36,6 +36,7 @@ def test_scopes_cover_every_web_api_method_used():
     needs = {
         "chat_postMessage": "chat:write",
         "chat_update": "chat:write",
+        "chat_delete": "chat:write",
         "chat_postEphemeral": "chat:write",
         "usergroups_users_list": "usergroups:read",
         "app.command": "commands",
@@ -52,6 +53,7 @@ def test_scopes_cover_every_web_api_method_used():
     ) <= {
         "chat_postMessage",
         "chat_update",
+        "chat_delete",
         "chat_postEphemeral",
         "views_open",
         "views_update",

@@ -253,6 +253,14 @@ class SlackDouble:
                 return {"ok": False, "error": "message_not_found"}
             found.text, found.blocks, found.edits = data.get("text") or "", blocks, found.edits + 1
             return {"ok": True, "channel": found.channel, "ts": found.ts, "text": found.text}
+        if method == "chat.delete":
+            found = self.message(str(data.get("ts")))
+            if found is None or found.channel != data.get("channel"):
+                return {"ok": False, "error": "message_not_found"}
+            if found.user != BOT_USER:
+                return {"ok": False, "error": "cant_delete_message"}
+            self.messages.remove(found)
+            return {"ok": True, "channel": found.channel, "ts": found.ts}
         if method == "chat.postEphemeral":
             msg = Msg(
                 self.next_ts(),
@@ -322,6 +330,8 @@ class SlackDouble:
             if delete or (replace and hook.get("message_ts")):
                 # The message the interaction came from; if it is gone (deleted, or an ephemeral message the
                 # person dismissed) there is nothing left to change.
+                if delete:
+                    hook["deleted"] = True
                 if target is not None and delete:
                     self.messages.remove(target)
                 elif target is not None:
@@ -474,15 +484,19 @@ class SlackDriver:
                 "text": text,
                 "api_app_id": "A0UNSTUCK",
                 "is_enterprise_install": "false",
-                "response_url": self.double.new_response_url(channel, user),
+                "response_url": (url := self.double.new_response_url(channel, user)),
                 "trigger_id": self.double.new_trigger(user),
             }
         )
-        self._show_ack(reply, channel, user)
+        self._show_ack(reply, channel, user, url.rsplit("/", 1)[-1])
         return reply
 
-    def _show_ack(self, reply: Reply, channel: str, user: str) -> None:
-        """Slack shows a command's immediate answer to the person who typed it (or to all, if in_channel)."""
+    def _show_ack(self, reply: Reply, channel: str, user: str, hook_key: str | None = None) -> None:
+        """Slack shows a command's immediate answer to the person who typed it (or to all, if in_channel);
+        the command's response_url can then replace or delete that message."""
+        hook = self.double.response_urls.get(hook_key or "")
+        if hook and hook.get("deleted"):
+            return  # the app already deleted it (its answer raced ahead of this stand-in's bookkeeping)
         if reply.status != 200 or not reply.body.strip():
             return
         try:
@@ -493,16 +507,17 @@ class SlackDriver:
             return
         with self.double._lock:
             ephemeral = answer.get("response_type", "ephemeral") != "in_channel"
-            self.double.messages.append(
-                Msg(
-                    self.double.next_ts(),
-                    channel,
-                    BOT_USER,
-                    answer.get("text") or "",
-                    _blocks(answer.get("blocks")),
-                    ephemeral_to=user if ephemeral else None,
-                )
+            shown = Msg(
+                self.double.next_ts(),
+                channel,
+                BOT_USER,
+                answer.get("text") or "",
+                _blocks(answer.get("blocks")),
+                ephemeral_to=user if ephemeral else None,
             )
+            self.double.messages.append(shown)
+            if hook is not None and not hook.get("message_ts"):
+                hook["message_ts"] = shown.ts
             self.double._bump()
 
     def mention(

@@ -151,13 +151,13 @@ def test_modal_views_fit_modal_limits_with_many_items_and_long_texts():
 def test_home_view_caps_its_blocks():
     rows = [
         {
-            "at": "2026-11-28T10:00:00+00:00",
-            "outcome": "succeeded",
+            "updated_at": "2026-11-28T10:00:00+00:00",
+            "state": "succeeded",
             "action": "resend_invoice",
             "order_id": "1-01",
             "user_id": "U1",
-            "inputs": json.dumps({"invoice_number": "A"}),
-            "receipt": "r",
+            "invoice_number": "A",
+            "amount_text": "R$ 1,00",
         }
     ] * 500
     view = home_view(rows, is_operator=True, operators_configured=True)

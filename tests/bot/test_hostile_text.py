@@ -1,7 +1,6 @@
 """Text from VTEX or a person never becomes live Slack markup: no mention, no link, no code span it did not
 ask for, in any card, modal or message; and the mentions and dates the bot builds itself stay live."""
 
-import json
 import re
 from datetime import UTC, datetime
 
@@ -150,13 +149,13 @@ def test_errors_notices_usage_and_home_keep_text_inert(h):
         texts += list(mrkdwn_texts(usage_message(str(exc)).blocks))
     texts += list(mrkdwn_texts(notice(outcome_line("succeeded", "done", h, NOW)).blocks))
     row = {
-        "at": NOW.isoformat(),
-        "outcome": h,
+        "updated_at": NOW.isoformat(),
+        "state": h,
         "action": h,
         "order_id": h,
         "user_id": h,
-        "inputs": json.dumps({"invoice_number": h}),
-        "receipt": h,
+        "invoice_number": h,
+        "amount_text": h,
     }
     texts += list(mrkdwn_texts(home_view([row], is_operator=True, operators_configured=True)["blocks"]))
     assert_inert(*texts)

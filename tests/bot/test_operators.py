@@ -44,7 +44,7 @@ def test_group_members_are_operators_and_membership_is_reused_for_a_minute(slack
     clock.now += 2
     slack.usergroups_users_list.return_value = {"ok": True, "users": []}  # removed from the group
     assert not operators.allows(MEMBER, slack)
-    assert "only operators may send invoices" in operators.refusal()
+    assert "only the team's operators may send invoices" in operators.refusal()
 
 
 def test_a_slack_hiccup_keeps_the_last_membership_for_at_most_ten_minutes(slack, mocker):
@@ -86,10 +86,10 @@ def test_a_user_in_no_group_is_refused_as_not_an_operator_even_while_slack_hiccu
     slack_down(slack, mocker)
     clock.now += 120
     assert not operators.allows(OTHER, slack)
-    assert "only operators may send invoices" in operators.refusal()
+    assert "only the team's operators may send invoices" in operators.refusal()
 
 
 def test_no_operators_configured_refuses_everyone_and_says_how_to_fix_it(slack):
     operators = Operators(frozenset())
     assert not operators.allows(MEMBER, slack)
-    assert "UNSTUCK_OPERATORS" in operators.refusal() and "no operators are configured" in operators.refusal()
+    assert "has not named the team's operators" in operators.refusal() and "UNSTUCK_" not in operators.refusal()

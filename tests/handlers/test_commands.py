@@ -1,7 +1,7 @@
 import pytest
 
 from bot.doubles.stack import OPERATOR, VIEWER
-from tests.handlers.helpers import buttons, cards, text_of
+from tests.handlers.helpers import buttons, cards, private_card, text_of
 
 
 def test_stuck_acks_at_once_then_posts_the_card_to_the_channel(stack):
@@ -80,21 +80,23 @@ def test_empty_or_unparsable_text_gets_usage_help_only_for_the_asker(stack, text
 def test_vtex_errors_become_a_short_card_saying_what_to_do(stack, status, headers, body, words):
     stack.vtex.fail_next(status, body, headers=headers, times=5)
     stack.driver.slash(VIEWER, "1500000000001-01")
-    card = cards(stack)[0]
+    card = private_card(stack, VIEWER)  # errors go to the asker only, once
     text = text_of(card)
     assert words in text
     assert "Traceback" not in text and buttons(card.blocks) == []
+    assert not [m for m in stack.slack.bot_messages("C0SUPPORT") if m.ephemeral_to is None]
+    stack.slack.wait(lambda: not [m for m in stack.slack.messages if "Looking up" in m.text])
 
 
 def test_html_instead_of_json_is_explained(stack):
     stack.vtex.fail_next(200, "<html><body>Sign in</body></html>", headers={"Content-Type": "text/html"})
     stack.driver.slash(VIEWER, "1500000000001-01")
-    assert "HTML page instead of JSON" in text_of(cards(stack)[0])
+    assert "HTML page instead of JSON" in text_of(private_card(stack, VIEWER))
 
 
 def test_unknown_order_is_not_found(stack):
     stack.driver.slash(VIEWER, "9999999999999-01")
-    assert "was not found in VTEX (404)" in text_of(cards(stack)[0])
+    assert "was not found in VTEX (404)" in text_of(private_card(stack, VIEWER))
 
 
 def test_answers_can_be_configured_ephemeral(tmp_path):

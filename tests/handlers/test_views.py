@@ -176,7 +176,7 @@ def test_a_viewer_cannot_open_the_form(stack):
     stack.driver.slash(VIEWER, "1500000000001-01")
     card = cards(stack)[0]
     stack.driver.click(VIEWER, card, "add_partial_invoice")
-    assert ephemeral_to(stack, VIEWER, "only operators")
+    assert ephemeral_to(stack, VIEWER, "only the team's operators")
     assert stack.slack.top_view(VIEWER) is None
 
 
