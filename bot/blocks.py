@@ -192,11 +192,25 @@ def error_card(order_id: str | None, error: VtexError) -> Message:
     }.get(type(error).__name__, "")
     if isinstance(error, (RateLimited, Unavailable)) and error.retry_after:
         what = f"Try again in about {max(int(error.retry_after), 1)} seconds."
+    if type(error).__name__ == "OrderNotFound" and order_id:
+        what = _not_found_hint(order_id) or what
     title = f"{error.title}" + (f": {order_id}" if order_id else "")
     blocks = [section(f":warning: *{escape(title)}*\n{escape(str(error))}")]
     if what:
         blocks.append(context(what))
     return Message(cut(escape(f"{title}. {error}"), 3000), blocks)
+
+
+def _not_found_hint(order_id: str) -> str | None:
+    """One hint that fits what was typed."""
+    if order_id.isdigit() and len(order_id) <= 9:
+        return (
+            f"{code(order_id)} looks like an order's sequence number, not its id: ask with `seq` in front "
+            f"(`/stuck seq{escape(order_id)}`)."
+        )
+    if order_id.isdigit() and 10 <= len(order_id) <= 13:
+        return f"VTEX order ids end in a suffix: did you mean {code(order_id + '-01')}?"
+    return None
 
 
 def usage_message(problem: str | None = None) -> Message:

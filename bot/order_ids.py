@@ -14,12 +14,12 @@ from bot.errors import InvalidOrderId
 from bot.mrkdwn import code
 
 MAX_LENGTH = 80
-_VALID = re.compile(r"^(?:seq\d{6,}|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)$")
+_VALID = re.compile(r"^(?:seq\d{4,}|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)$")
 
 # Extraction is narrower than validation: in a sentence, only tokens shaped like real ids count.
 _IN_TEXT = re.compile(
     r"(?<![\w-])("
-    r"seq\d{6,}"
+    r"seq\d{4,}"
     r"|(?:[A-Z]{3}-)?\d{10,13}-\d{2}"
     r"|(?:[A-Z]{3}-)?v\d{4,}[a-z]+-\d{2}"
     r"|[A-Z]{3}-(?=[A-Za-z0-9-]*\d)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"

@@ -58,7 +58,9 @@ def _reread(svc: Services, order_id: str, line: str, update_card: Callable[[Mess
     except VtexError as exc:
         log.warning("follow-up re-read of %s failed: %s", order_id, type(exc).__name__)
         return
-    answer = explain(order, svc.kb, svc.clock())
+    # The fresh card offers what is left to do (a partial may leave some missing); a resend just made stays
+    # hidden for its window, so the same click is not offered again at once.
+    answer = svc.with_history(explain(order, svc.kb, svc.clock()))
     now_in = escape(answer.diagnosis.status_name)
     status = f":arrows_counterclockwise: Re-read after the action: the order is now *{now_in}*."
-    update_card(order_card(answer, svc.account, outcome=line, show_actions=False, status_line=status))
+    update_card(order_card(answer, svc.account, outcome=line, status_line=status, now=svc.clock()))

@@ -1,7 +1,7 @@
 import pytest
 
 from bot.doubles.stack import OPERATOR, VIEWER
-from tests.handlers.helpers import buttons, cards, private_card, text_of
+from tests.handlers.helpers import buttons, cards, private_card, text_of, wait_card
 
 
 def test_stuck_acks_at_once_then_posts_the_card_to_the_channel(stack):
@@ -123,3 +123,28 @@ def test_health_endpoint(stack):
 
     assert httpx.get(f"{stack.url}/healthz").status_code == 200
     assert httpx.get(f"{stack.url}/nope").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [
+        ("50001", "looks like an order's sequence number, not its id"),
+        ("1500000000001", "did you mean `1500000000001-01`?"),
+        ("9999999999999-01", "Double-check the id"),
+    ],
+)
+def test_an_order_not_found_gets_one_hint_that_fits_what_was_typed(stack, typed, hint):
+    stack.driver.slash(VIEWER, typed)
+    assert hint in text_of(private_card(stack, VIEWER))
+
+
+def test_a_partial_that_leaves_something_missing_offers_the_rest_on_the_refreshed_card(stack):
+    from tests.trust.test_once import VALID, open_form
+
+    stack.driver.slash(VIEWER, "1500000000001-01")
+    card = cards(stack)[0]
+    open_form(stack, card)
+    stack.driver.submit(OPERATOR, {**VALID, "other_block": ""})  # the T-shirt only; R$ 9,95 of shipping stays
+    stack.driver.submit(OPERATOR)
+    refreshed = wait_card(stack, card.ts, "Re-read after the action")
+    assert "Short by *R$ 9,95*" in text_of(refreshed) and buttons(refreshed.blocks) == ["add_partial_invoice"]
