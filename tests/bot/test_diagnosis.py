@@ -2,8 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose
+from bot.diagnosis import ADD_PARTIAL, RESEND, OfferedAction, Situation, diagnose, humanize
 from bot.order import parse_order
+from bot.sandbox import CLP as SANDBOX_CLP
 from bot.statuses import STATUSES
 from tests.conftest import NOW
 from tests.factories import invoice, order_json
@@ -163,9 +164,11 @@ def test_workflow_error_points_to_vtex_support_with_what_to_quote():
 
 
 def test_ready_for_handling_says_both_documented_readings():
-    d = diagnose(parse_order(order_json("ready-for-handling")), NOW)
-    joined = " ".join(d.notes)
-    assert "two readings" in joined and "start handling" in joined and "invoice" in joined
+    from bot.wording import verdict
+
+    order = parse_order(order_json("ready-for-handling"))
+    _, said, reason = verdict(diagnose(order, NOW), order)
+    assert "Start handling" in said and "add the invoice" in said and "both readings" in reason
 
 
 def test_marketplace_order_gets_the_marketplace_guidance(example_order_json):
@@ -223,3 +226,254 @@ def test_diagnosis_serialises_for_machines():
         {"kind": ADD_PARTIAL, "amount": 4000, "invoice_number": None, "full": False, "label": "Add partial invoice"}
     ]
     assert data["age_seconds"] == 3 * 86400
+
+
+# -- which fix, to the cent, and which words (mutation tests, issue 16) ----------------------------------
+
+
+def diagnosed(status="handling", **kwargs):
+    return diagnose(parse_order(order_json(status, **kwargs)), NOW)
+
+
+@pytest.mark.parametrize("currency", [None, SANDBOX_CLP], ids=["BRL", "CLP"])
+@pytest.mark.parametrize(
+    ("paid", "situation", "actions"),
+    [
+        (9999, Situation.PARTIAL, [OfferedAction(ADD_PARTIAL, 1)]),
+        (10000, Situation.RESEND, [OfferedAction(RESEND, 10000, "NF1")]),
+        (10001, Situation.OVER_INVOICED, []),
+    ],
+    ids=["short by one cent", "covered exactly", "over by one cent"],
+)
+def test_one_cent_decides_the_fix(currency, paid, situation, actions):
+    extra = {"storePreferencesData": currency} if currency else {}
+    d = diagnosed(value=10000, invoices=[invoice("NF1", paid)], **extra)
+    assert (d.situation, d.actions) == (situation, actions)
+    assert (d.invoices.missing, d.invoices.over_invoiced) == (max(10000 - paid, 0), paid > 10000)
+
+
+def test_over_invoiced_says_both_amounts():
+    d = diagnosed(value=10000, invoices=[invoice("NF1", 10001)])
+    assert d.no_action_reason == (
+        "Output invoices (R$ 100,01) exceed the order value (R$ 100,00). Do not add more: check the invoices in the "
+        "ERP and ask VTEX support."
+    )
+
+
+@pytest.mark.parametrize(("value", "actions"), [(0, []), (1, [OfferedAction(ADD_PARTIAL, 1, None, True)])])
+def test_an_order_of_zero_has_nothing_to_invoice_and_one_cent_is_an_invoice(value, actions):
+    d = diagnosed(value=value)
+    assert d.actions == actions
+    if value == 0:
+        assert (d.situation, d.no_action_reason) == (
+            Situation.NOTHING_TO_INVOICE,
+            "The order value is zero, so there is nothing to invoice.",
+        )
+    else:
+        assert (d.situation, d.no_action_reason) == (Situation.FIRST_INVOICE, None)
+
+
+def test_each_fix_names_its_situation_and_exact_amount():
+    first = diagnosed(value=10000)
+    assert (first.situation, first.actions) == (
+        Situation.FIRST_INVOICE,
+        [OfferedAction(ADD_PARTIAL, 10000, None, True)],
+    )
+    short = diagnosed(value=10000, invoices=[invoice("NF1", 6000)])
+    assert (short.situation, short.actions) == (Situation.PARTIAL, [OfferedAction(ADD_PARTIAL, 4000, None, False)])
+    covered = diagnosed(value=10000, invoices=[invoice("NF1", 6000, days_ago=3), invoice("NF2", 4000)])
+    assert (covered.situation, covered.actions) == (Situation.RESEND, [OfferedAction(RESEND, 4000, "NF2")])
+    assert covered.notes == [
+        "The 2 Output invoices already add up to the order value; resending the latest one (NF2) asks VTEX to check "
+        "the total again."
+    ]
+    assert diagnosed(value=10000, invoices=[invoice("NF1", 10000)]).notes == []
+    assert diagnosed(value=10000, invoices=[invoice("NF1", 3000), invoice("NF2", 3000)]).notes == []
+
+
+@pytest.mark.parametrize(("paid", "situation"), [(10000, Situation.BAD_INVOICE_NUMBER), (9999, Situation.PARTIAL)])
+def test_an_invoice_number_vtex_cannot_finish_is_not_resent(paid, situation):
+    d = diagnosed(value=10000, invoices=[invoice("NF 1/2", paid)])
+    assert d.situation == situation
+    if situation == Situation.BAD_INVOICE_NUMBER:
+        assert d.actions == []
+        assert d.no_action_reason == (
+            "Invoice NF 1/2 holds characters (spaces, '/', symbols) that stop the order from reaching Invoiced, so "
+            "resending it cannot help. Correct it with your ERP and ask VTEX support to replace it."
+        )
+    else:
+        assert d.actions == [OfferedAction(ADD_PARTIAL, 1)]
+
+
+def test_the_latest_invoice_is_the_newest_whatever_the_order_of_the_list():
+    d = diagnosed(value=10000, invoices=[invoice("NF2", 4000, days_ago=1), invoice("NF1", 6000, days_ago=3)])
+    assert d.actions == [OfferedAction(RESEND, 4000, "NF2")]
+    undated = [invoice(n, v, issuanceDate=None) for n, v in (("A", 3000), ("B", 3000), ("C", 4000))]
+    assert diagnosed(value=10000, invoices=undated).actions == [OfferedAction(RESEND, 4000, "C")]
+
+
+@pytest.mark.parametrize(
+    ("status", "situation"),
+    [
+        ("invoiced", Situation.INVOICED),
+        ("canceled", Situation.CANCELED),
+        ("payment-pending", Situation.WAITING_PAYMENT),
+        ("start-handling", Situation.STUCK_ELSEWHERE),
+    ],
+)
+def test_no_invoice_statuses_give_the_table_reason(status, situation):
+    d = diagnosed(status)
+    assert (d.situation, d.actions, d.no_action_reason) == (situation, [], STATUSES[status].no_invoice_reason)
+    assert d.known_status is True and d.status == status and d.support_quote is None
+
+
+def test_a_status_that_is_not_stuck_yet_says_so():
+    d = diagnosed("start-handling", age=timedelta(minutes=10))
+    assert (d.situation, d.stuck) == (Situation.NOT_STUCK, False)
+
+
+def test_an_unknown_status_in_full():
+    d = diagnosed("waiting-for-quantum-approval")
+    assert (d.situation, d.known_status, d.status_name, d.actions) == (
+        Situation.UNKNOWN_STATUS,
+        False,
+        "waiting-for-quantum-approval",
+        [],
+    )
+    assert d.waiting_for == "something this bot does not know yet (VTEX status `waiting-for-quantum-approval`)"
+    assert d.next_step == "Open the order in the VTEX Admin and read its View Interactions history."
+    assert d.no_action_reason == "This status is unknown to the bot, so it will not guess an invoice fix."
+
+
+def test_a_workflow_error_in_full():
+    d = diagnosed(workflowIsInError=True)
+    assert (d.situation, d.actions) == (Situation.WORKFLOW_ERROR, [])
+    assert d.no_action_reason == (
+        "VTEX flagged a workflow error that automatic retries cannot fix; an invoice will not clear it."
+    )
+    since = NOW - timedelta(days=3)
+    assert d.support_quote == (
+        f"Order 1234567890123-01 (status handling) has workflowIsInError=true since {since.isoformat()}. "
+        "Please check the order's View Interactions."
+    )
+    undated = diagnosed(workflowIsInError=True, lastChange=None, creationDate=None)
+    assert undated.support_quote == (
+        "Order 1234567890123-01 (status handling) has workflowIsInError=true since an unknown time. "
+        "Please check the order's View Interactions."
+    )
+    assert (undated.since, undated.age, undated.stuck) == (None, None, None)
+
+
+def test_another_sellers_items_in_full():
+    sellers = [{"id": "1", "name": "Store"}, {"id": "acme", "name": "Acme"}, {"id": "beta", "name": None}]
+    d = diagnosed(origin="marketplace", sellers=sellers)
+    assert (d.situation, d.actions) == (Situation.OTHER_SELLER, [])
+    assert d.no_action_reason == (
+        "Items are sold by Acme, beta: invoices must be sent by the seller on its own order (the seller order id), "
+        "not on this marketplace order."
+    )
+    # Other sellers on an order that is not the marketplace's own: the invoice fix applies.
+    assert diagnosed(origin="Fulfillment", sellers=sellers).situation == Situation.FIRST_INVOICE
+    assert diagnosed(origin="Marketplace").situation == Situation.FIRST_INVOICE
+
+
+def test_ready_for_handling_and_a_requested_cancellation_keep_the_fix():
+    ready = diagnosed("ready-for-handling", value=10000)
+    assert (ready.situation, ready.actions) == (
+        Situation.READY_FOR_HANDLING,
+        [OfferedAction(ADD_PARTIAL, 10000, None, True)],
+    )
+    assert ready.notes == []
+    cancel = diagnosed("request-cancel", value=10000, invoices=[invoice("NF1", 6000)])
+    assert (cancel.situation, cancel.actions) == (Situation.CANCEL_REQUESTED, [OfferedAction(ADD_PARTIAL, 4000)])
+    assert cancel.notes == []
+
+
+def test_notes_appear_only_where_an_invoice_is_the_story():
+    changed = {"changesAttachment": {"changesData": [{"reason": "removed an item"}]}}
+    extra = {"affiliateId": "GHB", **changed}
+    returned = [invoice("R1", 2500, kind="Input")]
+    d = diagnosed(value=10000, invoices=returned, **extra)
+    assert d.notes == [
+        "Return (Input) invoices of R$ 25,00 are on the order; they do not count toward the invoiced total.",
+        "The order was changed after checkout; its value already reflects the change. Invoice only once the change "
+        "has finished.",
+        "Marketplace order: if your ERP already invoiced it, the product may be unavailable in the marketplace's API. "
+        "Click *Try again* on the order's status in the Admin (a 404 means: contact the marketplace).",
+    ]
+    assert diagnosed("canceled", value=10000, invoices=returned, **extra).notes == []
+
+
+def test_stuck_only_after_the_expected_time():
+    assert diagnosed("handling", age=timedelta(days=2)).stuck is False
+    assert diagnosed("handling", age=timedelta(days=2, seconds=1)).stuck is True
+    d = diagnosed("handling", age=timedelta(days=3))
+    assert (d.since, d.age) == (NOW - timedelta(days=3), timedelta(days=3))
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (0, "0 seconds"),
+        (1, "1 second"),
+        (2, "2 seconds"),
+        (89, "89 seconds"),
+        (89 * 60, "89 minutes"),
+        (47 * 3600, "47 hours"),
+        (48 * 3600, "2 days"),
+    ],
+)
+def test_humanize(seconds, words):
+    assert humanize(timedelta(seconds=seconds)) == words
+
+
+def test_humanize_switches_units_at_ninety():
+    assert humanize(None) == "an unknown time"
+    assert humanize(timedelta(seconds=90)).startswith("1 minute")
+    assert humanize(timedelta(minutes=90)).startswith("1 hour")
+
+
+def test_to_dict_for_machines_in_full():
+    data = diagnosed(value=10000, invoices=[invoice("NF1", 6000)]).to_dict()
+    assert (data["since"], data["age_seconds"], data["expected_seconds"]) == (
+        (NOW - timedelta(days=3)).isoformat(),
+        3 * 86400,
+        2 * 86400,
+    )
+    assert data["situation"] == "partial"
+    assert data["summary"] == (
+        "1234567890123-01 is in Handling shipping for 3 days (normally under 2 days): waiting for invoices adding "
+        "up to the order total, usually sent by the ERP."
+    )
+    assert sorted(data) == [
+        "actions",
+        "age_seconds",
+        "expected_seconds",
+        "invoices",
+        "known_status",
+        "marketplace",
+        "next_step",
+        "no_action_reason",
+        "notes",
+        "order_id",
+        "since",
+        "situation",
+        "status",
+        "status_name",
+        "stuck",
+        "summary",
+        "support_quote",
+        "waiting_for",
+    ]
+    assert type(data["situation"]) is str
+    final = diagnosed("invoiced", lastChange=None, creationDate=None).to_dict()
+    assert (final["since"], final["age_seconds"], final["expected_seconds"]) == (None, None, None)
+
+
+def test_thresholds_replace_what_is_normal_for_the_statuses_they_name():
+    order = parse_order(order_json("handling", age=timedelta(hours=3)))
+    assert (diagnose(order, NOW).stuck, diagnose(order, NOW).expected) == (False, timedelta(days=2))
+    faster = diagnose(order, NOW, {"handling": timedelta(hours=1)})
+    assert (faster.stuck, faster.expected) == (True, timedelta(hours=1))
+    other = diagnose(order, NOW, {"invoice": timedelta(hours=1)})
+    assert (other.stuck, other.expected) == (False, timedelta(days=2))

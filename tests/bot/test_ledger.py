@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.audit import AuditError, Who
-from bot.ledger import State
+from bot.ledger import Claim, LeaseLost, State, business_key
 from bot.store import Store
 
 WHO = Who("U1", "T1", "C1")
@@ -178,3 +178,230 @@ def test_form_state_round_trips_and_expires(store, clock):
     assert store.forms.get(key)["reviewed"] is True
     clock[0] += timedelta(days=1, seconds=1)
     assert store.forms.get(key) is None and store.forms.get("nope") is None
+
+
+# -- every column and audit row a state change writes (mutation tests, issue 16) -----------------------
+
+
+def audit_rows(store, action_id):
+    rows = [
+        r for r in reversed(store.log.recent(100, kind="action")) if action_id is None or r["action_id"] == action_id
+    ]
+    keep = ("kind", "action_id", "workspace", "channel", "user_id", "order_id", "account", "action", "inputs")
+    keep += ("outcome", "http_status", "receipt", "detail")
+    return [{k: r[k] for k in keep} for r in rows]
+
+
+def test_the_business_key_format_is_what_existing_databases_hold():
+    assert business_key("acme", "1-01", "resend_invoice", "NF-1") == "acme|1-01|resend_invoice|nf-1"
+    assert business_key("acme", "1-01", "add_partial_invoice", None) == "acme|1-01|add_partial_invoice|"
+
+
+def test_numbers_differing_only_in_case_are_one_invoice_and_others_are_not(store):
+    first = claim(store, "k1", "NF1", action="add_partial_invoice")
+    store.ledger.finish(first.action_id, State.SUCCEEDED)
+    same = claim(store, "k2", "nf1", action="add_partial_invoice")
+    assert (same.is_new, same.reason, same.duplicate_of["id"]) == (False, "business", first.action_id)
+    assert claim(store, "k3", "NF2", action="add_partial_invoice").is_new
+
+
+def test_case_folding_does_not_merge_different_numbers(store):
+    # Lower-casing keeps "STRASSE" and "straße" apart; upper-casing would make both "STRASSE".
+    first = claim(store, "k1", "STRASSE", action="add_partial_invoice")
+    store.ledger.finish(first.action_id, State.SUCCEEDED)
+    assert claim(store, "k2", "straße", action="add_partial_invoice").is_new
+
+
+def test_an_action_without_a_number_does_not_block_a_real_number(store):
+    first = claim(store, "k1", None, action="add_partial_invoice")
+    store.ledger.finish(first.action_id, State.SUCCEEDED)
+    assert claim(store, "k2", "XXXX", action="add_partial_invoice").is_new
+
+
+def test_a_partial_that_succeeded_a_moment_ago_is_a_business_duplicate_not_a_recent_resend(store):
+    first = claim(store, "k1", "NF1", action="add_partial_invoice")
+    store.ledger.finish(first.action_id, State.SUCCEEDED)
+    again = claim(store, "k2", "NF1", action="add_partial_invoice")
+    assert (again.action_id, again.reason, again.duplicate_of["id"]) == (None, "business", first.action_id)
+
+
+def test_a_lock_on_the_order_wins_over_a_recent_resend(store):
+    resent = claim(store, "k1", "NF1")
+    store.ledger.finish(resent.action_id, State.SUCCEEDED)
+    pending = claim(store, "k2", "NF2", action="add_partial_invoice")
+    again = claim(store, "k3", "NF1")
+    assert (again.reason, again.duplicate_of["id"]) == ("in_flight", pending.action_id)
+
+
+def test_a_claim_lost_to_a_racing_writer_reports_the_winner(store, monkeypatch):
+    winner = claim(store, "k1", "NF1", action="add_partial_invoice")
+    real = store.ledger._duplicate
+    calls = []
+
+    def blind_first(*args):
+        calls.append(args[1:])
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(store.ledger, "_duplicate", blind_first)
+    lost = claim(store, "k2", "NF2", action="add_partial_invoice")
+    assert (lost.action_id, lost.reason, lost.duplicate_of["id"]) == (None, "in_flight", winner.action_id)
+    key = "acme|1-01|add_partial_invoice|nf2"
+    assert calls == [("k2", key, "acme", "1-01", "add_partial_invoice")] * 2
+
+
+def test_a_claim_lost_to_a_writer_that_cannot_be_found_is_still_a_duplicate(store, monkeypatch):
+    claim(store, "k1", "NF1", action="add_partial_invoice")
+    monkeypatch.setattr(store.ledger, "_duplicate", lambda *args: None)
+    lost = claim(store, "k2", "NF2", action="add_partial_invoice")
+    assert lost == Claim(None, {"state": State.PENDING}, "business")
+    assert not lost.is_new
+
+
+def test_a_claim_writes_the_row_and_no_reply_to_when_none_is_given(store, clock):
+    c = claim(store, "k1", "NF1")
+    row = store.ledger.get(c.action_id)
+    stamp = T0.isoformat(timespec="milliseconds")
+    assert {k: row[k] for k in ("state", "reply_to", "value", "business_key", "created_at", "lease_until")} == {
+        "state": "pending",
+        "reply_to": None,
+        "value": 100,
+        "business_key": "acme|1-01|resend_invoice|nf1",
+        "created_at": stamp,
+        "lease_until": (T0 + LEASE).isoformat(timespec="milliseconds"),
+    }
+    assert store.ledger.get(c.action_id + 1) is None
+
+
+def test_finishing_records_the_answer_in_the_row_and_the_audit_log(store):
+    c = claim(store, "k1", "NF1")
+    store.ledger.finish(c.action_id, State.SUCCEEDED, http_status=200, receipt="R-1", error="e1")
+    row = store.ledger.get(c.action_id)
+    assert (row["state"], row["http_status"], row["receipt"], row["error"]) == ("succeeded", 200, "R-1", "e1")
+    assert audit_rows(store, c.action_id) == [
+        {
+            "kind": "action",
+            "action_id": c.action_id,
+            "workspace": "T1",
+            "channel": "C1",
+            "user_id": "U1",
+            "order_id": "1-01",
+            "account": "acme",
+            "action": "resend_invoice",
+            "inputs": '{"invoice_number": "NF1", "value": 100}',
+            "outcome": "succeeded",
+            "http_status": 200,
+            "receipt": "R-1",
+            "detail": "e1",
+        }
+    ]
+
+
+def test_a_finish_by_someone_else_is_logged_as_them_with_its_own_detail(store):
+    c = claim(store, "k1", "NF1")
+    store.ledger.finish(c.action_id, State.FAILED, who=Who("U9", "T9", "C9"), error="e", detail="d")
+    (row,) = audit_rows(store, c.action_id)
+    assert (row["user_id"], row["workspace"], row["channel"], row["detail"]) == ("U9", "T9", "C9", "d")
+    assert store.ledger.get(c.action_id)["error"] == "e"
+
+
+def test_posting_keeps_where_to_reply(store):
+    c = claim(store, reply_to={"response_url": "https://hooks.slack.com/actions/T/1/secret"})
+    store.ledger.mark_posting(c.action_id, LEASE)
+    assert "secret" in store.ledger.get(c.action_id)["reply_to"]
+
+
+def test_audit_failures_say_what_could_not_be_recorded(store):
+    c = claim(store)
+    conn = store.database.conn
+    conn.execute("CREATE TEMP TRIGGER broken_update BEFORE UPDATE ON actions BEGIN SELECT x FROM nowhere; END")
+    with pytest.raises(AuditError, match=r"^could not record the outcome \(no such table: nowhere\)$"):
+        store.ledger.finish(c.action_id, State.FAILED)
+    conn.execute("CREATE TEMP TRIGGER broken_insert BEFORE INSERT ON actions BEGIN SELECT x FROM nowhere; END")
+    with pytest.raises(AuditError, match=r"^could not record the action \(no such table: nowhere\)$"):
+        claim(store, "k2", order="2-01")
+    conn.execute("DROP TRIGGER broken_update")
+    store.ledger.finish(c.action_id, State.FAILED)
+    with pytest.raises(
+        AuditError, match=rf"^action {c.action_id} is no longer pending, or its lease ran out before the POST$"
+    ):
+        store.ledger.mark_posting(c.action_id, LEASE)
+
+
+def test_a_lease_that_ends_exactly_now_still_holds(store, clock):
+    c = claim(store, "k1")
+    clock[0] = T0 + LEASE
+    assert store.ledger.unsettled() == []
+    clock[0] += timedelta(milliseconds=1)
+    assert [a["id"] for a in store.ledger.unsettled()] == [c.action_id]
+
+
+def test_an_action_whose_owner_is_gone_is_unsettled_at_once(store):
+    mine = store.ledger.claim(
+        WHO,
+        order_id="1-01",
+        account="acme",
+        action="resend_invoice",
+        invoice_number="NF1",
+        value=100,
+        click_key="k1",
+        lease=LEASE,
+        owner="host|1|dead",
+    )
+    store.ledger.claim(
+        WHO,
+        order_id="2-01",
+        account="acme",
+        action="resend_invoice",
+        invoice_number="NF1",
+        value=100,
+        click_key="k2",
+        lease=LEASE,
+        owner="host|2|alive",
+    )
+    asked = []
+
+    def gone(owner):
+        asked.append(owner)
+        return owner == "host|1|dead"
+
+    assert [a["id"] for a in store.ledger.unsettled(owner_gone=gone)] == [mine.action_id]
+    assert asked == ["host|1|dead", "host|2|alive"]
+
+
+def test_the_newest_actions_come_first(store):
+    ids = [claim(store, f"k{i}", order=f"{i}-01").action_id for i in range(3)]
+    assert [a["id"] for a in store.ledger.latest_per_action(2)] == [ids[2], ids[1]]
+    assert store.ledger.last_succeeded("acme", "9-01", "resend_invoice", "NF1") is None
+
+
+def test_posting_records_the_amount_as_the_agent_saw_it_and_finishing_keeps_it(store):
+    c = claim(store)
+    assert store.ledger.get(c.action_id)["amount_text"] is None
+    store.ledger.mark_posting(c.action_id, LEASE, "R$ 1,00")
+    store.ledger.finish(c.action_id, State.SUCCEEDED)
+    assert store.ledger.get(c.action_id)["amount_text"] == "R$ 1,00"
+
+
+def test_posting_needs_a_live_lease(store, clock):
+    first = claim(store, "k1", order="1-01")
+    clock[0] = T0 + LEASE
+    store.ledger.mark_posting(first.action_id, LEASE)  # the lease ends exactly now: still live
+    second = claim(store, "k2", order="2-01")
+    clock[0] += LEASE + timedelta(milliseconds=1)
+    with pytest.raises(LeaseLost):
+        store.ledger.mark_posting(second.action_id, LEASE)
+    assert store.ledger.get(second.action_id)["posted_at"] is None
+
+
+def test_a_never_posted_finish_loses_to_a_post(store):
+    c = claim(store)
+    store.ledger.mark_posting(c.action_id, LEASE)
+    assert store.ledger.finish(c.action_id, State.FAILED, never_posted=True) is None
+    assert store.ledger.get(c.action_id)["state"] == "pending"
+    assert store.ledger.finish(c.action_id, State.FAILED) is not None
+
+
+def test_an_action_from_before_leases_is_unsettled(store):
+    c = claim(store)
+    store.database.conn.execute("UPDATE actions SET lease_until = NULL WHERE id = ?", (c.action_id,))
+    assert [a["id"] for a in store.ledger.unsettled()] == [c.action_id]

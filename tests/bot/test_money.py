@@ -97,10 +97,125 @@ def test_twelve_digits_are_the_limit():
         (BRL, 12990, "129,90"),
         (USD, 5490, "54.90"),
         (CLP, 1898000, "18980"),
-        (CLP, 1898050, "18980,50"),
         (BRL, 1, "0,01"),
     ],
 )
 def test_plain_is_exact_and_reads_back(currency, cents, plain):
     assert currency.plain(cents) == plain
     assert currency.parse(currency.plain(cents)) == cents
+
+
+@pytest.mark.parametrize(("cents", "plain", "exact"), [(1898050, "18980,50", "$ 18.980,50"), (1, "0,01", "$ 0,01")])
+def test_a_fraction_of_a_peso_is_shown_exactly_but_cannot_be_typed(cents, plain, exact):
+    assert (CLP.plain(cents), CLP.exact(cents), CLP.format(cents)) == (plain, exact, CLP.format(cents))
+    with pytest.raises(AmountError) as caught:
+        CLP.parse(plain)
+    assert str(caught.value) == "CLP amounts have no decimals: enter it like 12980."
+
+
+# -- the boundaries a one-character change would move (mutation tests, issue 16) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("currency", "cents", "shown"),
+    [
+        (CLP, 250, "$ 3"),  # half a peso rounds up, as VTEX's components do (not to the even 2)
+        (CLP, 350, "$ 4"),
+        (Currency(group_size=0), 123400, "$ 1234.00"),  # no grouping at all
+        (Currency(group_size=1), 123400, "$ 1,2,3,4.00"),
+        (Currency(group_separator=""), 123400, "$ 1234.00"),
+    ],
+)
+def test_format_rounds_half_up_and_groups_as_the_store_says(currency, cents, shown):
+    assert currency.format(cents) == shown
+
+
+@pytest.mark.parametrize(
+    ("currency", "cents", "plain"),
+    [
+        (BRL, 0, "0,00"),
+        (BRL, -1, "-0,01"),
+        (BRL, -500, "-5,00"),
+        (CLP, 0, "0"),
+        (CLP, -100, "-1"),
+    ],
+)
+def test_plain_at_zero_and_below(currency, cents, plain):
+    assert currency.plain(cents) == plain
+    assert currency.parse(plain) == cents
+
+
+@pytest.mark.parametrize(
+    ("currency", "typed", "cents"),
+    [
+        (BRL, ",50", 50),  # no whole part
+        (BRL, "0,00", 0),
+        (BRL, "-0,01", -1),
+        (CLP, "18,980", 1898000),  # a currency without decimals: three digits after either mark are thousands
+        (CLP, "-1", -100),
+        (CLP, "18.980,00", 1898000),  # zero decimals are no fraction
+        (CLP, "18980,0", 1898000),
+    ],
+)
+def test_parse_edges(currency, typed, cents):
+    assert currency.parse(typed) == cents
+
+
+@pytest.mark.parametrize(
+    ("currency", "typed", "message"),
+    [
+        (BRL, "abc", "Enter an amount such as 129,90."),
+        (USD, "", "Enter an amount such as 129.90."),
+        (CLP, "abc", "Enter an amount such as 12980."),
+        (BRL, "9999999999999", "That amount is too large."),
+        (BRL, "1.234,567", "Use at most two decimals, like 129,90."),
+        (BRL, "1.234,", "That amount is not a number; enter it like 129,90."),
+        (USD, "12,34.56", "That amount is not a number; enter it like 129.90."),
+        (CLP, "1234.567", "That amount is not a number; enter it like 12980."),
+        (CLP, "1.23.4", "That amount is not a number; enter it like 12980."),
+        (
+            USD,
+            "1.234",
+            "'1.234' could be read two ways. Enter it like 129.90 ('.' before the decimals, no thousands separator).",
+        ),
+        (
+            Currency(decimal_digits=1),
+            "1.234",
+            "'1.234' could be read two ways. Enter it like 12980.0 ('.' before the decimals, no thousands separator).",
+        ),
+    ],
+)
+def test_parse_errors_say_exactly_what_to_type(currency, typed, message):
+    with pytest.raises(AmountError) as caught:
+        currency.parse(typed)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("currency", "typed", "message"),
+    [
+        (CLP, "18.980,5", "CLP amounts have no decimals: enter it like 12980."),
+        (CLP, "1,05", "CLP amounts have no decimals: enter it like 12980."),
+        (Currency(symbol="$", decimal_digits=0), "1,50", "$ amounts have no decimals: enter it like 12980."),
+    ],
+)
+def test_a_currency_without_decimals_refuses_a_fraction(currency, typed, message):
+    with pytest.raises(AmountError) as caught:
+        currency.parse(typed)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("currency", "cents", "exact"),
+    [
+        (BRL, 1, "R$ 0,01"),
+        (BRL, -125990, "-R$ 1.259,90"),
+        (CLP, 1898000, "$ 18.980"),
+        (CLP, -150, "-$ 1,50"),
+        (CLP, 123456789, "$ 1.234.567,89"),
+        (Currency(symbol="CLP", decimal_digits=0, symbol_first=False), 150, "1.50 CLP"),
+        (Currency(symbol="CLP", decimal_digits=0, symbol_first=False), -100, "-1 CLP"),
+    ],
+)
+def test_exact_never_rounds_a_cent_away(currency, cents, exact):
+    assert currency.exact(cents) == exact
