@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
@@ -26,6 +26,9 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.vtex import VtexClient, vtex_client
 from handlers import register_all
+
+if TYPE_CHECKING:
+    from bot.radar import Radar
 
 log = logging.getLogger("unstuck")
 SLACK_API = "https://slack.com/api/"
@@ -80,8 +83,11 @@ def open_store(settings: Settings, clock: Callable[[], datetime] | None = None) 
     )
 
 
-def slack_client(settings: Settings) -> WebClient:
+def slack_client(settings: Settings, *, with_token: bool = True) -> WebClient:
+    """Slack's Web API, with the bot token for work outside a listener (the radar, reconcile)."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token and with_token else None
     return WebClient(
+        token=token,
         base_url=settings.slack_api_base or SLACK_API,
         timeout=10,
         retry_handlers=[ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=2)],
@@ -103,7 +109,8 @@ def create_app(settings: Settings, services: Services, *, web_client: WebClient 
         )
 
     app = App(
-        client=web_client or slack_client(settings),
+        # Without a token: with a fixed `authorize`, Bolt gives each listener a client with the bot token.
+        client=web_client or slack_client(settings, with_token=False),
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
         authorize=authorize,
         listener_executor=services.executor,
@@ -141,3 +148,28 @@ def learn_identity(bot: Bot, token: str) -> None:
         log.info("connected to Slack as %s in %s", info.get("user"), info.get("team"))
     except Exception as exc:  # noqa: BLE001
         log.warning("could not verify the Slack bot token (auth.test: %s)", type(exc).__name__)
+
+
+def build_radar(bot: Bot, settings: Settings, *, sandbox: bool = False) -> Radar | None:
+    """The stuck-order radar, when UNSTUCK_RADAR_CHANNEL names a channel; its VTEX calls have their own share
+    of the account's rate limit, so questions and actions stay as fast while it runs."""
+    if not settings.unstuck_radar_channel:
+        return None
+    from bot.radar import VTEX_LIMIT_PER_MINUTE, Radar
+    from bot.vtex import RateLimiter
+
+    if sandbox:
+        vtex = bot.services.vtex  # the same in-memory store the answers read
+    else:
+        limiter = RateLimiter(per_minute=VTEX_LIMIT_PER_MINUTE * settings.unstuck_radar_share)
+        # One attempt per call: a 429 pauses the radar (Retry-After) instead of holding a thread in retries.
+        vtex = VtexClient.from_settings(settings, limiter=limiter, max_attempts=1)
+    return Radar(
+        bot.services,
+        slack_client(settings),
+        vtex,
+        channel=settings.unstuck_radar_channel,
+        interval=settings.unstuck_radar_interval,
+        digest_at=settings.unstuck_radar_digest_at,
+        timezone=settings.unstuck_radar_timezone,
+    )

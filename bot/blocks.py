@@ -251,29 +251,50 @@ def loading_form(order_id: str, full: bool) -> dict[str, Any]:
 
 
 def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any]:
-    cur = state.currency.currency()
-    zone = state.zone
-    order, missing, total = escape(state.order_id), cur.exact(state.missing), cur.exact(state.total)
-    intro = (
-        f"Order *{order}* has no invoice yet. Its value is *{missing}*."
-        if state.full
-        else f"Order *{order}* is missing *{missing}* of *{total}*."
-    )
-    intro += (
-        " Choose what this invoice covers, as on the fiscal document from your ERP. "
-        "Nothing is sent until you review it."
-    )
-    blocks: list[Block] = [
-        section(intro),
+    """The invoice form: its number, what it covers (items and charges), value, date and time, key and URL."""
+    blocks = [
+        section(_form_intro(state)),
         _input(
             "number_block",
             "Invoice number",
             {"type": "plain_text_input", "action_id": "number", "max_length": 50},
             hint="Exactly as on the invoice your ERP issued. Letters, digits and '-' only.",
         ),
+        *_what_it_covers(state),
+        *_the_rest_of_the_form(state, now),
     ]
+    return {
+        "type": "modal",
+        "callback_id": FORM_CALLBACK,
+        "title": plain("Add invoice" if state.full else "Add partial invoice", 24),
+        "submit": plain("Review", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": ref.dumps(),
+        "blocks": blocks[:100],
+    }
+
+
+def _form_intro(state: FormState) -> str:
+    cur = state.currency.currency()
+    order, missing, total = escape(state.order_id), cur.exact(state.missing), cur.exact(state.total)
+    lead = (
+        f"Order *{order}* has no invoice yet. Its value is *{missing}*."
+        if state.full
+        else f"Order *{order}* is missing *{missing}* of *{total}*."
+    )
+    return lead + (
+        " Choose what this invoice covers, as on the fiscal document from your ERP. Nothing is sent until you "
+        "review it."
+    )
+
+
+def _what_it_covers(state: FormState) -> list[Block]:
+    """One quantity per open line (VTEX's unit prices), then the charges still owed."""
+    cur = state.currency.currency()
+    missing = cur.exact(state.missing)
     goods = sum(line.price * line.quantity for line in state.lines)
     fits = goods <= state.missing
+    blocks: list[Block] = []
     if not state.lines:
         blocks.append(section(f"All items are already invoiced: what is missing ({missing}) is shipping or fees."))
     elif not fits:
@@ -285,22 +306,19 @@ def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any
             )
         )
     for n, line in enumerate(state.lines[:MAX_LINES]):
-        blocks.append(
-            _input(
-                f"item_{n}",
-                f"{line.name or 'Item'} · SKU {line.sku} · {_units(line.quantity)} open, {cur.exact(line.price)} each",
-                {
-                    "type": "number_input",
-                    "action_id": "quantity",
-                    "is_decimal_allowed": False,
-                    "min_value": "0",
-                    "max_value": str(line.quantity),
-                    "initial_value": str(line.quantity if fits else 0),
-                },
-                hint=f"How many this invoice covers: 0 to {line.quantity}."
-                + ("" if fits else f" All the items chosen may be worth at most {missing}."),
-            )
+        element = {
+            "type": "number_input",
+            "action_id": "quantity",
+            "is_decimal_allowed": False,
+            "min_value": "0",
+            "max_value": str(line.quantity),
+            "initial_value": str(line.quantity if fits else 0),
+        }
+        label = f"{line.name or 'Item'} · SKU {line.sku} · {_units(line.quantity)} open, {cur.exact(line.price)} each"
+        hint = f"How many this invoice covers: 0 to {line.quantity}." + (
+            "" if fits else f" All the items chosen may be worth at most {missing}."
         )
+        blocks.append(_input(f"item_{n}", label, element, hint=hint))
     if len(state.lines) > MAX_LINES:
         blocks.append(
             context(f"{len(state.lines) - MAX_LINES} more item lines are not shown; invoice them separately.")
@@ -308,15 +326,19 @@ def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any
     if state.other > 0:
         what = "Shipping and other charges still owed" if fits else "The missing amount without items"
         option = {"text": plain(f"{what}: {cur.exact(state.other)}", 75), "value": "yes"}
-        blocks.append(
-            _input(
-                "other_block",
-                "Charges",
-                {"type": "checkboxes", "action_id": "other", "options": [option], "initial_options": [option]},
-                optional=True,
-            )
-        )
-    blocks += [
+        element = {"type": "checkboxes", "action_id": "other", "options": [option], "initial_options": [option]}
+        blocks.append(_input("other_block", "Charges", element, optional=True))
+    return blocks
+
+
+def _the_rest_of_the_form(state: FormState, now: datetime) -> list[Block]:
+    cur, zone = state.currency.currency(), state.zone
+    key_hint = (
+        "The NF-e access key: 44 digits."
+        if cur.code == "BRL"
+        else "The fiscal access key, if your country has one; some marketplaces require it."
+    )
+    return [
         _input(
             "value_block",
             f"Value ({cur.symbol})",
@@ -341,9 +363,7 @@ def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any
             "Invoice key",
             {"type": "plain_text_input", "action_id": "key", "max_length": 100},
             optional=True,
-            hint="The NF-e access key: 44 digits."
-            if cur.code == "BRL"
-            else "The fiscal access key, if your country has one; some marketplaces require it.",
+            hint=key_hint,
         ),
         _input(
             "url_block",
@@ -352,15 +372,6 @@ def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any
             optional=True,
         ),
     ]
-    return {
-        "type": "modal",
-        "callback_id": FORM_CALLBACK,
-        "title": plain("Add invoice" if state.full else "Add partial invoice", 24),
-        "submit": plain("Review", 24),
-        "close": plain("Cancel", 24),
-        "private_metadata": ref.dumps(),
-        "blocks": blocks[:100],
-    }
 
 
 def _input(
@@ -500,3 +511,82 @@ def outcome_line(state: str, message: str, user_id: str, at: datetime) -> str:
 
 
 ACTION_IDS = (RESEND, ADD_PARTIAL)
+
+
+# -- the radar -----------------------------------------------------------------------------------------
+
+RADAR_MENU = "radar_menu"
+RADAR_CHOICES = (
+    ("snooze-1h", "Snooze for 1 hour"),
+    ("snooze-1d", "Snooze for 1 day"),
+    ("mute-status", "Mute this status"),
+)
+
+
+def radar_alert(answer: Answer, account: str, *, stuck_since: datetime, now: datetime) -> Message:
+    """The answer's card, led by how long the order has been stuck, with a menu to snooze or mute."""
+    d = answer.diagnosis
+    card = order_card(answer, account, now=now)
+    blocks = list(card.blocks)
+    blocks[0] = {"type": "header", "text": plain(f"Stuck: order {d.order_id} · {d.status_name}", 150)}
+    stuck_for = humanize(d.age)
+    blocks.insert(
+        1,
+        context(
+            f":rotating_light: The radar found it: in {escape(d.status_name)} for {stuck_for} "
+            f"(normally under {humanize(d.expected)}), stuck since {slack_date(stuck_since)}."
+        ),
+    )
+    menu = {
+        "type": "overflow",
+        "action_id": RADAR_MENU,
+        "options": [
+            {"text": plain(label, 75), "value": cut(f"{choice}|{d.order_id}|{d.status or ''}", 75)}
+            for choice, label in RADAR_CHOICES
+        ],
+    }
+    actions = next((b for b in blocks if b.get("type") == "actions"), None)
+    if actions is None:
+        blocks.insert(len(blocks) - 1, {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": [menu]})
+    else:
+        actions["elements"] = [*actions["elements"], menu]
+    return Message(cut(f"Stuck for {stuck_for}: {card.text}", 3000), blocks[:50])
+
+
+def radar_resolved(alert: Any, answer: Answer) -> Message:
+    d = answer.diagnosis
+    _, said, _ = verdict(d, answer.order)
+    text = (
+        f":white_check_mark: Order {escape(alert.order_id)} is no longer stuck in {escape(alert.status_name or '')}: "
+        f"it is now *{escape(d.status_name)}*."
+    )
+    return Message(
+        cut(f"Order {alert.order_id} is no longer stuck.", 3000),
+        [
+            {"type": "header", "text": plain(f"Resolved: order {alert.order_id}", 150)},
+            section(text),
+            context(said),
+        ],
+    )
+
+
+def radar_summary(alerts: list[Any], now: datetime, *, title: str = "Stuck now") -> list[Block]:
+    """Counts per status and the oldest stuck orders, for `/stuck radar`, App Home and the digest."""
+    if not alerts:
+        return [section(f"*{title}:* no stuck orders. :tada:")]
+    counts: dict[str, int] = {}
+    for alert in alerts:
+        counts[alert.status_name or alert.status or "?"] = counts.get(alert.status_name or alert.status or "?", 0) + 1
+    per_status = " · ".join(f"{escape(name)}: {n}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    oldest = [
+        f"• {code(a.order_id)} {escape(a.status_name or '')}, stuck "
+        + (f"since {slack_date(a.stuck_since)}" if a.stuck_since else "")
+        for a in alerts[:10]
+    ]
+    more = f"\n…and {len(alerts) - 10} more" if len(alerts) > 10 else ""
+    return [section(f"*{title}: {len(alerts)} order(s)* — {per_status}"), section("\n".join(oldest) + more)]
+
+
+def radar_digest(alerts: list[Any], now: datetime) -> Message:
+    blocks = [{"type": "header", "text": plain("Stuck orders today", 150)}, *radar_summary(alerts, now, title="Open")]
+    return Message(f"{len(alerts)} stuck order(s) today.", blocks)

@@ -113,18 +113,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def start_app(settings: Settings, sandbox: bool, settle: bool) -> Bot:
-    from bot.app import build, learn_identity
+    from bot.app import build, build_radar, learn_identity, slack_client
     from bot.reconcile import keep_settling, reconcile
 
     bot = build(settings, sandbox=sandbox)
+    radar = build_radar(bot, settings, sandbox=sandbox) if settle else None
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
 
     def warm_up() -> None:
         learn_identity(bot, token)
         if settle:  # one process settles actions a crash left open, then keeps an eye on new ones
-            for item in reconcile(bot.services, bot.app.client):
+            slack = slack_client(settings)
+            for item in reconcile(bot.services, slack):
                 log.info("action %s on %s: %s", item.action["id"], item.action["order_id"], item.state)
-            keep_settling(bot.services, bot.app.client, settings.unstuck_settle_interval)
+            keep_settling(bot.services, slack, settings.unstuck_settle_interval)
+        if radar is not None:  # one process watches the store
+            log.info("radar: watching for stuck orders every %.0f s", settings.unstuck_radar_interval)
+            radar.start()
 
     threading.Thread(target=warm_up, daemon=True, name="warm-up").start()
     return bot
@@ -322,11 +327,11 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         if args.task == "reconcile":
             settings.check_vtex() if not args.sandbox else None
-            from bot.app import build
+            from bot.app import build, slack_client
             from bot.reconcile import reconcile
 
             bot = build(settings, sandbox=args.sandbox, store=store)
-            settled = reconcile(bot.services, bot.app.client if settings.slack_bot_token else None)
+            settled = reconcile(bot.services, slack_client(settings) if settings.slack_bot_token else None)
             for item in settled:
                 action = item.action
                 print(

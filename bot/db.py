@@ -120,6 +120,26 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX actions_updated ON actions(id DESC);
         """,
     ),
+    (
+        # The radar: orders to look at (and when), one alert per order and situation, mutes and snoozes.
+        "009_radar",
+        """
+        CREATE TABLE radar_watch (order_id TEXT PRIMARY KEY, due_at TEXT NOT NULL, reason TEXT);
+        CREATE INDEX radar_watch_due ON radar_watch(due_at);
+        CREATE TABLE radar_alerts (
+            order_id TEXT NOT NULL, situation TEXT NOT NULL, status TEXT, status_name TEXT,
+            stuck_since TEXT, channel TEXT NOT NULL, ts TEXT, posted_at TEXT NOT NULL,
+            resolved_at TEXT, resolution TEXT,
+            PRIMARY KEY (order_id, situation)
+        );
+        CREATE INDEX radar_alerts_open ON radar_alerts(resolved_at, stuck_since);
+        CREATE TABLE radar_mutes (
+            kind TEXT NOT NULL, key TEXT NOT NULL, until TEXT, user_id TEXT, at TEXT NOT NULL,
+            PRIMARY KEY (kind, key)
+        );
+        CREATE TABLE radar_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """,
+    ),
 ]
 
 

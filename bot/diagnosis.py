@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, Literal
@@ -128,8 +129,11 @@ class Diagnosis:
         return data
 
 
-def diagnose(order: Order, now: datetime) -> Diagnosis:
+def diagnose(order: Order, now: datetime, thresholds: Mapping[str, timedelta] | None = None) -> Diagnosis:
+    """`thresholds` replace what is normal for the statuses they name (UNSTUCK_RADAR_AFTER)."""
     info, known = _status(order)
+    if thresholds and (order.status or "") in thresholds:
+        info = replace(info, expect=thresholds[order.status or ""])
     since = order.last_change or order.creation_date
     age = max(now - since, timedelta(0)) if since else None
     stuck = None if info.final or age is None or info.expect is None else age > info.expect

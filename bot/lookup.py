@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.diagnosis import Diagnosis, diagnose
@@ -45,16 +45,22 @@ class Failure:
     error: VtexError
 
 
-def explain(order: Order, kb: KnowledgeBase, now: datetime | None = None) -> Answer:
-    diagnosis = diagnose(order, now or datetime.now(UTC))
+def explain(
+    order: Order, kb: KnowledgeBase, now: datetime | None = None, thresholds: Mapping[str, timedelta] | None = None
+) -> Answer:
+    diagnosis = diagnose(order, now or datetime.now(UTC), thresholds)
     return Answer(order, diagnosis, kb.guidance(order.status))
 
 
 def look_up(
-    client: VtexClient, kb: KnowledgeBase, order_id: str, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    client: VtexClient,
+    kb: KnowledgeBase,
+    order_id: str,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    thresholds: Mapping[str, timedelta] | None = None,
 ) -> Answer | Failure:
     try:
         order = client.get_order(order_id)
     except VtexError as exc:
         return Failure(order_id, exc)
-    return explain(order, kb, now())
+    return explain(order, kb, now(), thresholds)

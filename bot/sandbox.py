@@ -1,15 +1,18 @@
 """The built-in sandbox store: demo orders, one per diagnosis branch, behind the VTEX double.
 
 Dates are relative to the moment the store is built, so "stuck for 3 days" stays true whenever the
-sandbox runs.
+sandbox runs. `sandbox_script` makes the store move over time for the stuck-order radar (two more
+orders, RADAR_DEMOS, that enter a status, become stuck and get invoiced); the demo orders never move.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.statuses import STATUSES
 from bot.vtex_store import OrderStore
 
 SANDBOX_ACCOUNT = "sandbox"
@@ -327,3 +330,117 @@ def _split_price(order: dict[str, Any]) -> dict[str, Any]:
 def sandbox_store(now: datetime | None = None) -> OrderStore:
     """The demo orders in VTEX's API, in memory: what `--sandbox` and the playground answer from."""
     return OrderStore(demo_orders(now))
+
+
+# -- the radar's demo: orders that move ----------------------------------------------------------------
+
+RADAR_DEMOS = [
+    Demo("1500000000018-01", "Radar: a new order enters Handling shipping, becomes stuck, then is invoiced"),
+    Demo("1500000000019-01", "Radar: stuck in Handling shipping from the start, then invoiced"),
+]
+ENTERS, STUCK_THEN_INVOICED = (d.order_id for d in RADAR_DEMOS)
+
+
+@dataclass(frozen=True)
+class Move:
+    """One scheduled change of the sandbox script: at `start + after`, `order_id` moves to `status`
+    (`invoiced` goes through the invoice route, for the missing amount, as a fix from the bot would)."""
+
+    after: timedelta
+    order_id: str
+    status: str
+    shows: str
+
+
+def radar_orders(start: datetime) -> list[dict[str, Any]]:
+    """The two orders the script moves. They are not in DEMOS (one demo per diagnosis branch)."""
+    mug, shoes = ("3001", "Coffee mug", 4990, 2), ("4001", "Running shoes", 39990, 1)
+    return [
+        _order(ENTERS, "ready-for-handling", start, timedelta(0), items=[mug], shipping=1000),
+        _order(STUCK_THEN_INVOICED, "handling", start, timedelta(days=3), items=[shoes], shipping=1500),
+    ]
+
+
+def sandbox_script(
+    store: OrderStore,
+    start: datetime | None = None,
+    *,
+    enter_after: timedelta = timedelta(seconds=20),
+    stuck_after: timedelta = timedelta(minutes=2),
+    normal: timedelta | None = None,
+) -> list[Move]:
+    """Make the sandbox store move, so the playground shows radar alerts appear and then resolve.
+
+    Adds the two RADAR_DEMOS orders (unless present) and schedules, from `start` (the store's clock by
+    default); the store runs each change at the first request (or `store.advance()`) after its time:
+
+    - at once: 1500000000019-01 has been in Handling shipping for 3 days with no invoice: stuck, alerted
+      at the radar's first look; 1500000000018-01 is in Ready for handling, changed just now: not stuck;
+    - `enter_after` (20 s): 1500000000018-01 enters Handling shipping. Its lastChange is set
+      `normal - stuck_after` in the past, so it becomes stuck `stuck_after` (2 min) later for a radar
+      whose handling threshold is `normal` (by default the status knowledge's, 2 days; pass the
+      playground's UNSTUCK_RADAR_AFTER value for handling instead when it sets one);
+    - `enter_after + stuck_after / 2`: 1500000000019-01 is invoiced for its whole value: its alert resolves;
+    - `enter_after + stuck_after`: 1500000000018-01 crosses the threshold (no change in the store);
+    - `enter_after + 2 * stuck_after`: 1500000000018-01 is invoiced: its alert resolves.
+
+    Every status change is queued in the store's orders feed (when one is configured). Deterministic: the
+    same start gives the same moves. Returns them, in order.
+    """
+    start = start or store.clock()
+    threshold = normal if normal is not None else (STATUSES["handling"].expect or timedelta(days=2))
+    for order in radar_orders(start):
+        if order["orderId"] not in store.orders:
+            store.add(order)
+    moves = [
+        Move(enter_after, ENTERS, "handling", "a new order enters Handling shipping"),
+        Move(enter_after + stuck_after / 2, STUCK_THEN_INVOICED, "invoiced", "the stuck order is invoiced"),
+        Move(enter_after + 2 * stuck_after, ENTERS, "invoiced", "the order that became stuck is invoiced"),
+    ]
+    backdate = max(threshold - stuck_after, timedelta(0))
+    for move in moves:
+        store.schedule(start + move.after, _mover(store, move, backdate))
+    return moves
+
+
+def _mover(store: OrderStore, move: Move, backdate: timedelta) -> Callable[[], None]:
+    def run() -> None:
+        now = store.clock()
+        if move.status == "invoiced":
+            _invoice_in_full(store, move.order_id, now)
+        else:
+            store.set_status(move.order_id, move.status, now - backdate)
+
+    return run
+
+
+def _invoice_in_full(store: OrderStore, order_id: str, now: datetime) -> None:
+    order = store.order(order_id)
+    invoiced = sum(
+        int(p.get("invoiceValue") or 0)
+        for p in (order.get("packageAttachment") or {}).get("packages") or []
+        if p.get("type") == "Output"
+    )
+    missing = int(order.get("value") or 0) - invoiced
+    if missing <= 0:
+        return
+    body = {
+        "type": "Output",
+        "issuanceDate": _iso(now),
+        "invoiceNumber": f"NF{order_id.split('-')[0][-4:]}R",
+        "invoiceValue": str(missing),
+        "courier": "",
+        "trackingNumber": "",
+        "trackingUrl": "",
+        "items": [
+            {"id": str(i["id"]), "price": int(i["price"]), "quantity": int(i["quantity"])} for i in order["items"]
+        ],
+    }
+    store.post_invoice(order_id, body)
+
+
+def moving_sandbox_store(now: datetime | None = None, **script: Any) -> OrderStore:
+    """The sandbox store with the radar's script running from `now` (see `sandbox_script`)."""
+    store = sandbox_store(now)
+    sandbox_script(store, now, **script)
+    return store

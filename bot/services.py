@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from bot.acting import Actor, Timing
 from bot.audit import AuditError, Who
 from bot.kb import KnowledgeBase
-from bot.lookup import Answer, Failure, LastResend, look_up
+from bot.lookup import Answer, Failure, LastResend, explain, look_up
 from bot.operators import Operators
+from bot.order import Order
+from bot.radar_rules import parse_after
 from bot.settings import Settings
 from bot.store import Store
 from bot.vtex import VtexClient
@@ -125,7 +127,7 @@ class Services:
         return self.settings.unstuck_answer_visibility
 
     def ask(self, order_id: str, who: Who) -> Answer | Failure:
-        result = look_up(self.vtex, self.kb, order_id, self.clock)
+        result = look_up(self.vtex, self.kb, order_id, self.clock, self.thresholds)
         if isinstance(result, Answer):
             result = self.with_history(result)
             outcome, detail = "answered", f"{result.order.status}: {result.diagnosis.summary}"
@@ -136,6 +138,14 @@ class Services:
         except AuditError as exc:
             log.error("audit write failed for a question about %s: %s", order_id, exc)
         return result
+
+    @property
+    def thresholds(self) -> dict[str, timedelta]:
+        """What is normal per status where UNSTUCK_RADAR_AFTER says so: cards and radar use the same."""
+        return parse_after(self.settings.unstuck_radar_after)
+
+    def explain(self, order: Order) -> Answer:
+        return self.with_history(explain(order, self.kb, self.clock(), self.thresholds))
 
     def with_history(self, answer: Answer) -> Answer:
         """The answer, plus when the invoice it offers to resend was last resent (a repeat is then a choice)."""

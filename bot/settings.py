@@ -56,6 +56,33 @@ class Settings(BaseSettings):
     unstuck_settle_interval: float = Field(default=30.0, gt=0)
     # Keys the audit chain (HMAC); by default derived from the signing secret.
     unstuck_audit_key: SecretStr | None = None
+    # The stuck-order radar: on when a channel is set (see bot/radar.py).
+    unstuck_radar_channel: str | None = None
+    unstuck_radar_interval: float = Field(default=60.0, ge=1.0)
+    unstuck_radar_after: str = ""
+    unstuck_radar_digest_at: str | None = None
+    unstuck_radar_timezone: str = "UTC"
+    unstuck_radar_share: float = Field(default=0.1, gt=0, le=1)
+
+    @field_validator("unstuck_radar_channel", "unstuck_radar_digest_at", mode="before")
+    @classmethod
+    def _blank_radar_is_unset(cls, value: object) -> object:
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    @field_validator("unstuck_radar_after")
+    @classmethod
+    def _thresholds_parse(cls, value: str) -> str:
+        from bot.radar_rules import parse_after
+
+        parse_after(value)  # raises ValueError with the bad part named
+        return value
+
+    @field_validator("unstuck_radar_digest_at")
+    @classmethod
+    def _digest_time(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("must be a time like 09:00")
+        return value
 
     @property
     def audit_key(self) -> bytes | None:

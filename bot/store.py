@@ -1,4 +1,5 @@
-"""Everything the bot keeps, over one database: the audit log, the action ledger, Slack deliveries, forms."""
+"""Everything the bot keeps, over one database: the audit log, the action ledger, Slack deliveries, forms,
+and the radar's watch list and alerts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.db import Database
 from bot.deliveries import Deliveries
 from bot.forms import Forms
 from bot.ledger import ActionLedger
+from bot.radar_store import RadarStore
 
 
 class Store:
@@ -27,6 +29,7 @@ class Store:
         self.ledger = ActionLedger(self.database, self.log, resend_window=resend_window)
         self.deliveries = Deliveries(self.database)
         self.forms = Forms(self.database)
+        self.radar = RadarStore(self.database)
 
     @property
     def path(self) -> str:

@@ -7,6 +7,7 @@ Slack's 3-second ack leaves when the listener returns, so no Slack or VTEX round
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -14,11 +15,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.acting import Intent
-from bot.blocks import loading_form, notice, notice_view, partial_form
+from bot.blocks import RADAR_MENU, loading_form, notice, notice_view, partial_form
 from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose
 from bot.errors import VtexError
 from bot.invoices import open_lines, other_owed
-from bot.mrkdwn import escape, mention
+from bot.mrkdwn import code, escape, mention, slack_date
 from bot.payloads import ButtonValue, CurrencyState, FormRef, FormState, LineState, ReplyTarget, read_button
 from bot.services import Services
 from handlers.common import services, who_from
@@ -28,6 +29,7 @@ from handlers.outcomes import deliver, refuse
 def register(app: App) -> None:
     app.action(RESEND)(_on_click(_resend))
     app.action(ADD_PARTIAL)(_on_click(_add_partial))
+    app.action(RADAR_MENU)(_on_click(_radar_menu))
 
 
 def _tell(respond: Respond) -> Callable[[str], object]:
@@ -91,6 +93,35 @@ def _resend(svc: Services, body: dict[str, Any], action: dict[str, Any], respond
     deliver(
         svc, outcome, who, value.order, update_card=lambda m: respond(replace_original=True, **m.kwargs()), tell=tell
     )
+
+
+SNOOZES = {"snooze-1h": timedelta(hours=1), "snooze-1d": timedelta(days=1)}
+
+
+def _radar_menu(
+    svc: Services, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    """Snooze an alert's order or mute its status: operators only, and logged like every action."""
+    who, tell = who_from(body), _tell(respond)
+    choice, _, rest = str((action.get("selected_option") or {}).get("value") or "").partition("|")
+    order_id, _, status = rest.partition("|")
+    if choice not in (*SNOOZES, "mute-status") or not order_id:
+        tell("This menu is out of date.")
+        return
+    if not svc.operators.allows(who.user_id, client):
+        refuse(svc, who, "radar_" + choice, order_id, svc.operators.refusal(), tell)
+        return
+    now = svc.clock()
+    if choice == "mute-status":
+        svc.store.radar.mute("status", status, None, who.user_id, now)
+        said = f"The radar no longer alerts on orders in {code(status)}."
+    else:
+        svc.store.radar.mute("order", order_id, now + SNOOZES[choice], who.user_id, now)
+        said = f"The radar will not alert on {code(order_id)} again before {slack_date(now + SNOOZES[choice])}."
+    svc.store.log.append(
+        "action", who, order_id=order_id, account=svc.account, action="radar_" + choice, outcome="succeeded"
+    )
+    tell(f":zzz: {said}")
 
 
 def _show_progress(body: dict[str, Any], respond: Respond, tell: Callable[[str], object], text: str) -> None:

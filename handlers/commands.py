@@ -9,8 +9,18 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.blocks import MAX_IDS, looking_up, notice, usage_message
+from bot.blocks import MAX_IDS, Message, looking_up, notice, radar_summary, usage_message
+from bot.services import Services
 from handlers.common import answer_each, ids_in, services, who_from
+
+
+def radar_answer(svc: Services) -> Message:
+    """`/stuck radar`: the orders stuck now, oldest first, with counts per status (a local read: fast)."""
+    if not svc.settings.unstuck_radar_channel:
+        return notice("The stuck-order radar is off; whoever runs the bot can turn it on for a channel.")
+    alerts = [a for a in svc.store.radar.open_alerts() if not svc.store.radar.muted(a.order_id, a.status, svc.clock())]
+    blocks = radar_summary(alerts, svc.clock())
+    return Message(f"{len(alerts)} stuck order(s) now.", blocks)
 
 
 def register(app: App) -> None:
@@ -18,6 +28,9 @@ def register(app: App) -> None:
 
 
 def stuck_command(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    if command.get("text", "").strip().lower() == "radar":
+        ack(**radar_answer(services(context)).kwargs())
+        return
     ids, problem = ids_in(command.get("text", ""))
     if not ids:
         ack(**usage_message(problem).kwargs())

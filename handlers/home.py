@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks import home_view
+from bot.blocks import home_view, radar_summary
 from handlers.common import services
 
 
@@ -24,8 +24,11 @@ def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContex
     def publish() -> None:
         rows = svc.store.ledger.latest_per_action(20)
         operator = svc.operators.allows(user, client)
-        client.views_publish(
-            user_id=user, view=home_view(rows, is_operator=operator, operators_configured=svc.operators.configured)
-        )
+        view = home_view(rows, is_operator=operator, operators_configured=svc.operators.configured)
+        if svc.settings.unstuck_radar_channel:  # the radar's summary leads, right after the title
+            now = svc.clock()
+            alerts = [a for a in svc.store.radar.open_alerts() if not svc.store.radar.muted(a.order_id, a.status, now)]
+            view["blocks"][1:1] = radar_summary(alerts, now)
+        client.views_publish(user_id=user, view=view)
 
     svc.background(publish)

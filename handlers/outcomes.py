@@ -41,7 +41,7 @@ def deliver(
     if outcome.state in ("duplicate", "refused") or outcome.order is None:
         tell(line)
         return
-    answer = explain(outcome.order, svc.kb, svc.clock())
+    answer = explain(outcome.order, svc.kb, svc.clock(), svc.thresholds)
     succeeded = outcome.state == "succeeded"
     # Success removes the buttons, and so does an unconfirmed POST (the order stays locked until it is
     # settled); any other outcome keeps (or refreshes) them so the agent can act again.
@@ -60,7 +60,7 @@ def _reread(svc: Services, order_id: str, line: str, update_card: Callable[[Mess
         return
     # The fresh card offers what is left to do (a partial may leave some missing); a resend just made stays
     # hidden for its window, so the same click is not offered again at once.
-    answer = svc.with_history(explain(order, svc.kb, svc.clock()))
+    answer = svc.explain(order)
     now_in = escape(answer.diagnosis.status_name)
     status = f":arrows_counterclockwise: Re-read after the action: the order is now *{now_in}*."
     update_card(order_card(answer, svc.account, outcome=line, status_line=status, now=svc.clock()))

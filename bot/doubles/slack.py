@@ -581,6 +581,47 @@ class SlackDriver:
             }
         )
 
+    def choose(self, user: str, message: Msg, action_id: str, value: str) -> Reply:
+        """Pick an option of an overflow menu on a message, as Slack sends it."""
+        menu, block_id = next(
+            (e, b.get("block_id", ""))
+            for b in message.blocks
+            for e in b.get("elements") or []
+            if e.get("type") == "overflow" and e.get("action_id") == action_id
+        )
+        option = next(o for o in menu["options"] if o["value"] == value)
+        payload = self._block_action(user, message)
+        payload["actions"] = [
+            {
+                "type": "overflow",
+                "action_id": action_id,
+                "block_id": block_id,
+                "selected_option": option,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ]
+        return self.send_payload(payload)
+
+    def _block_action(self, user: str, message: Msg) -> dict[str, Any]:
+        return {
+            "type": "block_actions",
+            "team": {"id": self.team, "domain": "test"},
+            "user": {"id": user, "team_id": self.team},
+            "api_app_id": "A0UNSTUCK",
+            "container": {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": message.channel,
+                "is_ephemeral": message.ephemeral_to is not None,
+            },
+            "trigger_id": self.double.new_trigger(user),
+            "channel": {"id": message.channel, "name": "support"},
+            "message": {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks},
+            "response_url": self.double.new_response_url(
+                message.channel, user, message.ts, message.ephemeral_to is not None, thread_ts=message.thread_ts
+            ),
+        }
+
     def click(self, user: str, message: Msg, action_id: str, *, action_ts: str | None = None) -> Reply:
         button, block_id = find_button(message.blocks, action_id)
         return self.send_payload(

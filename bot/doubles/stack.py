@@ -42,6 +42,7 @@ class LocalStack:
         account: str = "acme",
         settle_every: float | None = None,
         vtex_timeout: float = 1.0,
+        radar_ticks: bool = True,
         **settings: Any,
     ):
         self.vtex = VtexDouble(
@@ -68,10 +69,16 @@ class LocalStack:
         vtex_client = VtexClient.from_settings(self.settings, budget=3.0, timeout=vtex_timeout)
         self.bot = build(self.settings, vtex=vtex_client, reread_delay=reread_delay)
         self.services, self.app = self.bot.services, self.bot.app
+        from bot.app import build_radar
+
+        self.radar = build_radar(self.bot, self.settings)
+        if self.radar is not None and radar_ticks:  # as `serve` does: the radar ticks on its own
+            self.radar.start()
         if settle_every:  # as `serve` does: re-check unconfirmed invoice actions
+            from bot.app import slack_client
             from bot.reconcile import keep_settling
 
-            keep_settling(self.services, self.app.client, settle_every)
+            keep_settling(self.services, slack_client(self.settings), settle_every)
         self.server = make_server(self.app, host, port, SIGNING_SECRET, threads=32)
         self.url = f"http://{host}:{self.server.effective_port}"
         self.driver = SlackDriver(self.slack, self.url, SIGNING_SECRET)

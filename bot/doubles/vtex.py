@@ -1,6 +1,7 @@
 """The VTEX double: the in-memory VTEX store (bot/vtex_store.py) plus scripted faults, latency, app-key checks
 and a record of every call, reached through an httpx transport or as a real HTTP server on 127.0.0.1.
-Tests, the playground's stack and the benchmark use it.
+Tests, the playground's stack and the benchmark use it. Faults apply to every route, List orders and the
+feed included; `fail_next(..., path="/api/orders/feed")` aims at one route.
 """
 
 from __future__ import annotations
@@ -8,10 +9,11 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from bot.doubles.http import LocalServer
 from bot.sandbox import demo_orders
@@ -27,6 +29,7 @@ class Fault:
     delay: float = 0.0
     after: bool = False  # apply the request first, then answer with the fault (a lost response)
     # status 0: no fault, only the delay (a slow VTEX that still does the work and answers normally)
+    path: str | None = None  # only requests to this path (no query string), e.g. "/api/orders/feed"
 
 
 @dataclass
@@ -35,6 +38,11 @@ class Call:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: str = ""
+
+    def params(self) -> dict[str, str]:
+        """The query string, one value a name (`f_status`, `page`, `maxlot`, …)."""
+        return {k: v[0] for k, v in parse_qs(self.query).items()}
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -51,8 +59,9 @@ class VtexDouble(OrderStore):
         app_key: str | None = None,
         app_token: str | None = None,
         enforce_schema: bool = True,
+        clock: Callable[[], datetime] | None = None,
     ):
-        super().__init__(orders, enforce_schema=enforce_schema)
+        super().__init__(orders, enforce_schema=enforce_schema, clock=clock)
         self.latency = latency
         self.app_key = app_key
         self.app_token = app_token
@@ -70,10 +79,12 @@ class VtexDouble(OrderStore):
         method: str | None = None,
         delay: float = 0.0,
         after: bool = False,
+        path: str | None = None,
     ) -> None:
+        """The next `times` requests matching `method` and `path` (any when None) get this answer instead."""
         raw = json.dumps(body).encode() if isinstance(body, dict) else body.encode() if isinstance(body, str) else body
         for _ in range(times):
-            self.faults.append(Fault(status, raw, headers or {}, method, delay, after))
+            self.faults.append(Fault(status, raw, headers or {}, method, delay, after, path))
 
     def slow_next(self, seconds: float, *, method: str | None = "POST") -> None:
         """The next matching request takes `seconds`, then is handled and answered as usual."""
@@ -82,16 +93,20 @@ class VtexDouble(OrderStore):
     def invoice_posts(self) -> list[Call]:
         return [c for c in self.calls if c.method == "POST" and c.path.endswith("/invoice")]
 
+    def calls_to(self, method: str, path: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.path == path]
+
     # -- the protocol ----------------------------------------------------------------------------
 
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        path = urlsplit(target).path
-        self.calls.append(Call(method, path, headers, body))
+        parts = urlsplit(target)
+        path = parts.path
+        self.calls.append(Call(method, path, headers, body, parts.query))
         if self.latency:
             time.sleep(self.latency)
-        fault = self._take_fault(method)
+        fault = self._take_fault(method, path)
         if fault and fault.delay:
             time.sleep(fault.delay)
         if fault and fault.status and not fault.after:
@@ -100,15 +115,15 @@ class VtexDouble(OrderStore):
             headers.get("x-vtex-api-appkey") != self.app_key or headers.get("x-vtex-api-apptoken") != self.app_token
         ):
             return 401, JSON, _error("1", "Unauthorized access")
-        result = self._route(method, path, body)
+        result = self._route(method, path, body, parts.query)
         if fault and fault.status:
             return fault.status, {**JSON, **fault.headers}, fault.body
         return result
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str) -> Fault | None:
         with self._lock:
             for fault in list(self.faults):
-                if fault.method is None or fault.method == method:
+                if (fault.method is None or fault.method == method) and (fault.path is None or fault.path == path):
                     self.faults.remove(fault)
                     return fault
         return None

@@ -76,9 +76,9 @@ def test_audit_reconcile_against_the_sandbox(tmp_path, monkeypatch, capsys):
         invoice_number="NF10001",
         value=1,
         click_key="k",
-        lease=timedelta(0),  # its owner is gone
+        lease=timedelta(minutes=1),
     )
-    store.ledger.mark_posting(claim.action_id, timedelta(0))
+    store.ledger.mark_posting(claim.action_id, timedelta(0))  # it posted, then its owner was gone
     store.close()
     assert main(["audit", "reconcile", "--sandbox"]) == 0
     out = capsys.readouterr().out

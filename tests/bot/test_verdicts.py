@@ -39,7 +39,12 @@ CASES = [
         "No invoice yet: add one for the full *R$ 100,00*",
         "Add invoice of R$ 100,00",
     ),
-    (Situation.READY_FOR_HANDLING, order_json("ready-for-handling"), "start handling", "Add invoice of R$ 100,00"),
+    (
+        Situation.READY_FOR_HANDLING,
+        order_json("ready-for-handling"),
+        "Start handling if your ERP never",
+        "Add invoice of R$ 100,00",
+    ),
     (
         Situation.CANCEL_REQUESTED,
         order_json("request-cancel"),

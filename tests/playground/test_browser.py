@@ -101,6 +101,7 @@ def test_ask_add_a_partial_invoice_through_the_modal_and_see_the_outcome(page):
     expect(modal.locator("input[name=number_block]")).to_have_value("")  # the ERP's number, never invented
 
     modal.locator("input[name=number_block]").fill("NF 10001/2")
+    modal.locator("input[name=date_block]").fill("2026-11-27")  # in the past at any hour
     modal.locator("input[name=time_block]").fill("09:30")
     page.click("#modal-submit")
     expect(modal.locator(".input.has-error .error")).to_contain_text("only letters, digits and '-'")
@@ -193,6 +194,7 @@ def test_cancel_back_and_the_corner_x_close_modals_as_slack_does(page):
     modal = partial_invoice_form(page)
     expect(modal.locator("input[name=number_block]")).to_have_value("")  # a closed modal keeps nothing
     modal.locator("input[name=number_block]").fill("NF-10002")
+    modal.locator("input[name=date_block]").fill("2026-11-27")  # in the past at any hour
     modal.locator("input[name=time_block]").fill("09:30")
     page.click("#modal-submit")
     expect(modal).to_contain_text("Exactly what will be posted to VTEX")  # the review, pushed on the form
@@ -278,6 +280,10 @@ def test_every_demo_order_gets_a_card_of_at_most_twelve_lines(page, tmp_path):
         page.locator("#demos button", has_text=demo.order_id).click()
         answer = card(page, demo.order_id)
         expect(answer).to_contain_text("Open in VTEX Admin")
-        lines[demo.order_id] = answer.evaluate(COUNT_LINES)
+        for _ in range(30):  # the page re-renders on every poll: count on a settled element
+            lines[demo.order_id] = answer.evaluate(COUNT_LINES)
+            if lines[demo.order_id]:
+                break
+            page.wait_for_timeout(100)
         answer.screenshot(path=str(folder / f"card-{demo.order_id}.png"))
     assert 3 <= min(lines.values()) and max(lines.values()) <= 12, lines

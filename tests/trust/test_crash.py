@@ -78,7 +78,7 @@ def test_killed_mid_invoice_is_reconciled_on_restart(world, lands, expected):
         card = slack.wait(lambda: next((m for m in slack.bot_messages() if m.blocks), None))
         driver.click(OPERATOR, card, "add_partial_invoice")
         slack.wait(lambda: (v := slack.top_view(OPERATOR)) and "Re-reading" not in json.dumps(v))
-        driver.submit(OPERATOR, {"number_block": "NF-CRASH", "time_block": "09:00"})
+        driver.submit(OPERATOR, {"number_block": "NF-CRASH", "date_block": "2026-11-27", "time_block": "09:00"})
         # VTEX takes its time; with `lands` it stores the invoice even though nobody hears the answer.
         vtex.fail_next(200 if lands else 500, "", method="POST", delay=2.0, after=lands)
         driver.submit(OPERATOR)

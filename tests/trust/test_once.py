@@ -15,7 +15,8 @@ from bot.sandbox import demo_orders
 from tests.factories import order_json
 from tests.handlers.helpers import buttons, cards, text_of, wait_card
 
-VALID = {"number_block": "NF-2", "time_block": "09:30"}
+# A date in the past whatever the hour the suite runs at (today at 09:30 is in the future before 09:30).
+VALID = {"number_block": "NF-2", "date_block": "2026-11-27", "time_block": "09:30"}
 
 
 def ask(stack, order_id, n=1):

@@ -1,0 +1,248 @@
+"""The stuck-order radar: watch the store, and bring each stuck order to the team once, with its fix.
+
+Every `UNSTUCK_RADAR_INTERVAL` seconds one tick:
+1. reads VTEX's Orders Feed v3 (the status changes VTEX queued for us), puts those orders on the watch
+   list, and only then commits the items: a crash re-reads them, it never loses them;
+2. at start and then every `SWEEP_EVERY`, sweeps List orders per watched status (split by creation date
+   when a status has more than 30 pages), putting each order on the watch list: the list index lags and
+   the feed may miss a change, the sweep catches what it missed;
+3. looks at the orders whose time has come, each from Get order and the same diagnosis as an answer:
+   a stuck order gets one alert (chat.postMessage in the radar channel, with the verdict, how long it has
+   been stuck and the same buttons), never a second one for the same situation; an order that left its
+   situation gets its alert updated in place (chat.update) and loses its buttons;
+4. posts the daily digest when it is due.
+VTEX calls go through their own client, limited to a share of the account's 6,000 requests a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import radar_alert, radar_digest, radar_resolved
+from bot.errors import OrderNotFound, RateLimited, VtexError
+from bot.radar_rules import FEED_STATUSES, WATCHED_STATUSES, assess
+from bot.radar_store import Alert
+from bot.services import Services
+from bot.vtex import VtexClient
+
+log = logging.getLogger("unstuck.radar")
+
+SWEEP_EVERY = timedelta(minutes=15)
+MAX_PAGES = 30  # List orders stops there
+FEED_BATCHES = 50  # feed reads per tick (of up to 10 items each)
+VTEX_LIMIT_PER_MINUTE = 6000
+
+
+@dataclass
+class TickReport:
+    feed_items: int = 0
+    swept: int = 0
+    looked_at: int = 0
+    alerted: int = 0
+    resolved: int = 0
+
+
+class Radar:
+    def __init__(
+        self,
+        services: Services,
+        client: WebClient,
+        vtex: VtexClient,
+        *,
+        channel: str,
+        interval: float,
+        digest_at: str | None = None,
+        timezone: str = "UTC",
+    ):
+        self.svc = services
+        self.client = client
+        self.vtex = vtex
+        self.channel = channel
+        self.interval = interval
+        self.digest_at = digest_at
+        self.zone = ZoneInfo(timezone)
+        self.store = services.store.radar
+        self._feed_ready = False
+        self._paused_until: datetime | None = None
+
+    @property
+    def per_tick(self) -> int:
+        """Orders looked at per tick: about what the rate limit lets through in one interval."""
+        rate = VTEX_LIMIT_PER_MINUTE * self.svc.settings.unstuck_radar_share / 60
+        return max(10, int(rate * self.interval))
+
+    # -- one tick -------------------------------------------------------------------------------------------
+
+    def tick(self) -> TickReport:
+        report = TickReport()
+        now = self.svc.clock()
+        if self._paused_until and now < self._paused_until:
+            return report  # VTEX asked us to slow down (Retry-After)
+        try:
+            self._read_feed(report)
+            if self._sweep_due(now):
+                self._sweep(report)
+            self._look(report)
+            self._digest_if_due()
+        except RateLimited as exc:
+            wait = timedelta(seconds=exc.retry_after or self.interval)
+            self._paused_until = self.svc.clock() + wait
+            log.warning("radar: VTEX asked to slow down; pausing %.0f s", wait.total_seconds())
+        except VtexError as exc:
+            log.warning("radar: VTEX could not answer (%s); trying again next tick", type(exc).__name__)
+        return report
+
+    def _read_feed(self, report: TickReport) -> None:
+        if not self._feed_ready:
+            if self.vtex.feed_config() is None:  # an integration's own filter is left alone
+                self.vtex.set_feed_config(list(FEED_STATUSES))
+            self._feed_ready = True
+        for _ in range(FEED_BATCHES):
+            items = self.vtex.feed_items(maxlot=10)
+            if not items:
+                return
+            self.store.watch([i.order_id for i in items], self.svc.clock(), "feed")  # recorded, then committed
+            self.vtex.commit_feed([i.handle for i in items])
+            report.feed_items += len(items)
+
+    def _sweep_due(self, now: datetime) -> bool:
+        last = self.store.meta("last_sweep")
+        return last is None or now - datetime.fromisoformat(last) >= SWEEP_EVERY
+
+    def _sweep(self, report: TickReport) -> None:
+        started = self.svc.clock()
+        for status in WATCHED_STATUSES:
+            report.swept += self._sweep_range(status, None, None)
+        self.store.set_meta("last_sweep", started.isoformat())
+
+    def _sweep_range(self, status: str, created_from: datetime | None, created_to: datetime | None) -> int:
+        first = self.vtex.list_orders([status], page=1, created_from=created_from, created_to=created_to)
+        if first.pages > MAX_PAGES:
+            low = created_from or datetime(2000, 1, 1, tzinfo=UTC)
+            high = created_to or self.svc.clock()
+            middle = low + (high - low) / 2
+            if high - low > timedelta(minutes=1):
+                return self._sweep_range(status, low, middle) + self._sweep_range(status, middle, high)
+        seen = 0
+        page = first
+        while True:
+            self.store.watch([o.order_id for o in page.orders], self.svc.clock(), "sweep")
+            seen += len(page.orders)
+            if page.page >= min(page.pages, MAX_PAGES):
+                return seen
+            page = self.vtex.list_orders([status], page=page.page + 1, created_from=created_from, created_to=created_to)
+
+    def _look(self, report: TickReport) -> None:
+        for order_id in self.store.due(self.svc.clock(), self.per_tick):
+            report.looked_at += 1
+            try:
+                self.look_at(order_id, report)
+            except RateLimited:
+                raise
+            except OrderNotFound:
+                self.store.reschedule(order_id, None)
+            except VtexError:
+                self.store.reschedule(order_id, self.svc.clock() + timedelta(seconds=self.interval * 5))
+
+    # -- one order ------------------------------------------------------------------------------------------
+
+    def look_at(self, order_id: str, report: TickReport | None = None) -> None:
+        report = report or TickReport()
+        now = self.svc.clock()
+        order = self.vtex.get_order(order_id)
+        answer = self.svc.explain(order)
+        d = answer.diagnosis
+        view = assess(d, now)
+        for alert in self.store.open_alerts(order.order_id):
+            if not view.stuck or alert.situation != d.situation:
+                if self._resolve(alert, answer, now):
+                    report.resolved += 1
+        if view.stuck and not self.store.muted(order.order_id, d.status, now):
+            if self._alert(answer, view.stuck_since or now, now):
+                report.alerted += 1
+        self.store.reschedule(order.order_id, view.look_again)
+
+    def _alert(self, answer: Any, stuck_since: datetime, now: datetime) -> bool:
+        d = answer.diagnosis
+        claimed = self.store.claim_alert(
+            d.order_id,
+            str(d.situation),
+            status=d.status,
+            status_name=d.status_name,
+            stuck_since=stuck_since,
+            channel=self.channel,
+            now=now,
+        )
+        if not claimed:
+            return False  # alerted before, for this situation: never twice
+        message = radar_alert(answer, self.svc.account, stuck_since=stuck_since, now=now)
+        try:
+            posted = self.client.chat_postMessage(channel=self.channel, **message.kwargs())
+        except SlackApiError as exc:
+            log.warning("radar: Slack refused the alert for %s: %s", d.order_id, exc.response.get("error"))
+            self.store.unclaim(d.order_id, str(d.situation))
+            return False
+        self.store.posted(d.order_id, str(d.situation), str(posted.get("ts")))
+        self._log(d.order_id, "radar_alert", str(d.situation))
+        return True
+
+    def _resolve(self, alert: Alert, answer: Any, now: datetime) -> bool:
+        if not self.store.resolve(alert, answer.diagnosis.status_name, now):
+            return False
+        if alert.ts:
+            try:
+                self.client.chat_update(channel=alert.channel, ts=alert.ts, **radar_resolved(alert, answer).kwargs())
+            except SlackApiError as exc:
+                log.warning("radar: could not update the alert for %s: %s", alert.order_id, exc.response.get("error"))
+        self._log(alert.order_id, "radar_resolved", answer.diagnosis.status_name)
+        return True
+
+    def _log(self, order_id: str, action: str, detail: str) -> None:
+        try:
+            self.svc.store.log.append(
+                "radar", None, order_id=order_id, account=self.svc.account, action=action, outcome="ok", detail=detail
+            )
+        except Exception as exc:  # noqa: BLE001 - the alert itself is already out
+            log.error("radar: could not log %s for %s: %s", action, order_id, exc)
+
+    # -- the digest -----------------------------------------------------------------------------------------
+
+    def _digest_if_due(self) -> None:
+        if not self.digest_at:
+            return
+        local = self.svc.clock().astimezone(self.zone)
+        if local.strftime("%H:%M") < self.digest_at or self.store.meta("last_digest") == local.date().isoformat():
+            return
+        self.store.set_meta("last_digest", local.date().isoformat())
+        alerts = self.store.open_alerts()
+        try:
+            self.client.chat_postMessage(channel=self.channel, **radar_digest(alerts, self.svc.clock()).kwargs())
+        except SlackApiError as exc:
+            log.warning("radar: Slack refused the digest: %s", exc.response.get("error"))
+
+    # -- running ----------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Tick every interval on the services' timers, for as long as the services run."""
+
+        def tick() -> None:
+            try:
+                report = self.tick()
+                if report.alerted or report.resolved:
+                    log.info(
+                        "radar: %d alert(s), %d resolved, %d looked at",
+                        report.alerted,
+                        report.resolved,
+                        report.looked_at,
+                    )
+            finally:
+                self.svc.later(tick, self.interval)
+
+        self.svc.later(tick, 0.05)

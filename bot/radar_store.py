@@ -1,0 +1,172 @@
+"""What the radar remembers across polls and restarts: which orders to look at when, the alerts it posted
+(one per order and situation, ever), and what operators muted or snoozed.
+
+Orders enter the watch list from the feed and from sweeps and leave it when they no longer need watching;
+nothing else about them is kept, so a store with 100,000 open orders costs one short row each.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.db import Database
+
+
+@dataclass(frozen=True)
+class Alert:
+    order_id: str
+    situation: str
+    status: str | None
+    status_name: str | None
+    stuck_since: datetime | None
+    channel: str
+    ts: str | None
+    posted_at: datetime
+
+
+def _alert(row: dict[str, Any]) -> Alert:
+    return Alert(
+        order_id=row["order_id"],
+        situation=row["situation"],
+        status=row["status"],
+        status_name=row["status_name"],
+        stuck_since=datetime.fromisoformat(row["stuck_since"]) if row.get("stuck_since") else None,
+        channel=row["channel"],
+        ts=row["ts"],
+        posted_at=datetime.fromisoformat(row["posted_at"]),
+    )
+
+
+class RadarStore:
+    def __init__(self, database: Database):
+        self.database = database
+
+    def _iso(self, moment: datetime) -> str:
+        return moment.isoformat(timespec="milliseconds")
+
+    # -- the watch list -----------------------------------------------------------------------------------
+
+    def watch(self, order_ids: list[str], due: datetime, reason: str) -> None:
+        """Look at these orders at `due` at the latest (an earlier due time already set is kept)."""
+        if not order_ids:
+            return
+        with self.database.write() as conn:
+            conn.executemany(
+                "INSERT INTO radar_watch VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET "
+                "due_at = min(due_at, excluded.due_at), reason = excluded.reason",
+                [(order_id, self._iso(due), reason) for order_id in order_ids],
+            )
+
+    def reschedule(self, order_id: str, due: datetime | None) -> None:
+        """Look at it again at `due`, or stop watching it (None)."""
+        with self.database.write() as conn:
+            if due is None:
+                conn.execute("DELETE FROM radar_watch WHERE order_id = ?", (order_id,))
+            else:
+                conn.execute("UPDATE radar_watch SET due_at = ? WHERE order_id = ?", (self._iso(due), order_id))
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        rows = self.database.conn.execute(
+            "SELECT order_id FROM radar_watch WHERE due_at <= ? ORDER BY due_at LIMIT ?", (self._iso(now), limit)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def watched(self) -> int:
+        return int(self.database.conn.execute("SELECT count(*) FROM radar_watch").fetchone()[0])
+
+    # -- alerts -------------------------------------------------------------------------------------------
+
+    def claim_alert(
+        self,
+        order_id: str,
+        situation: str,
+        *,
+        status: str | None,
+        status_name: str | None,
+        stuck_since: datetime | None,
+        channel: str,
+        now: datetime,
+    ) -> bool:
+        """True for the first claim of this order and situation, ever: only then may an alert be posted."""
+        try:
+            with self.database.write() as conn:
+                conn.execute(
+                    "INSERT INTO radar_alerts (order_id, situation, status, status_name, stuck_since, channel, "
+                    "posted_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        order_id,
+                        situation,
+                        status,
+                        status_name,
+                        self._iso(stuck_since) if stuck_since else None,
+                        channel,
+                        self._iso(now),
+                    ),
+                )
+            return True
+        except sqlite3.IntegrityError:
+            return False
+
+    def posted(self, order_id: str, situation: str, ts: str) -> None:
+        with self.database.write() as conn:
+            conn.execute(
+                "UPDATE radar_alerts SET ts = ? WHERE order_id = ? AND situation = ?", (ts, order_id, situation)
+            )
+
+    def unclaim(self, order_id: str, situation: str) -> None:
+        """Slack refused the alert: it was never posted, so a later look may post it."""
+        with self.database.write() as conn:
+            conn.execute(
+                "DELETE FROM radar_alerts WHERE order_id = ? AND situation = ? AND ts IS NULL", (order_id, situation)
+            )
+
+    def open_alerts(self, order_id: str | None = None) -> list[Alert]:
+        sql = "SELECT * FROM radar_alerts WHERE resolved_at IS NULL"
+        params: list[Any] = []
+        if order_id:
+            sql += " AND order_id = ?"
+            params.append(order_id)
+        return [_alert(r) for r in self.database.query(sql + " ORDER BY stuck_since, posted_at", params)]
+
+    def resolve(self, alert: Alert, resolution: str, now: datetime) -> bool:
+        with self.database.write() as conn:
+            cursor = conn.execute(
+                "UPDATE radar_alerts SET resolved_at = ?, resolution = ? "
+                "WHERE order_id = ? AND situation = ? AND resolved_at IS NULL",
+                (self._iso(now), resolution, alert.order_id, alert.situation),
+            )
+            return cursor.rowcount == 1
+
+    # -- mutes and snoozes --------------------------------------------------------------------------------
+
+    def mute(self, kind: str, key: str, until: datetime | None, user_id: str, now: datetime) -> None:
+        with self.database.write() as conn:
+            conn.execute(
+                "INSERT INTO radar_mutes VALUES (?, ?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET "
+                "until = excluded.until, user_id = excluded.user_id, at = excluded.at",
+                (kind, key, self._iso(until) if until else None, user_id, self._iso(now)),
+            )
+
+    def muted(self, order_id: str, status: str | None, now: datetime) -> bool:
+        row = self.database.conn.execute(
+            "SELECT 1 FROM radar_mutes WHERE ((kind = 'order' AND key = ?) OR (kind = 'status' AND key = ?)) "
+            "AND (until IS NULL OR until > ?) LIMIT 1",
+            (order_id, status or "", self._iso(now)),
+        ).fetchone()
+        return row is not None
+
+    # -- bookkeeping --------------------------------------------------------------------------------------
+
+    def meta(self, name: str) -> str | None:
+        row = self.database.conn.execute("SELECT value FROM radar_meta WHERE name = ?", (name,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        with self.database.write() as conn:
+            conn.execute(
+                "INSERT INTO radar_meta VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
