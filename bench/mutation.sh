@@ -7,13 +7,28 @@
 #
 #   bench/mutation.sh                 # the whole run, then the check
 #   bench/mutation.sh --update-lock   # after reviewing equivalent.txt: record what each listed mutant changes
+#   bench/mutation.sh --if-changed    # only when the modules differ from the last verified run (CI)
 #   VENV=/path/to/venv bench/mutation.sh
+#
+# A passing run records a digest of the five modules and their tests in tests/mutation/verified.sha256;
+# CI runs the mutation tests whenever the code differs from that digest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${VENV:-.venv}/bin
 mutmut=$bin/mutmut
 python=$bin/python
 if [ ! -x "$mutmut" ]; then mutmut=mutmut; python=python3; fi
+
+MODULES="bot/money.py bot/invoices.py bot/diagnosis.py bot/acting.py bot/ledger.py"
+TESTS="tests/bot/test_money.py tests/bot/test_invoices.py tests/bot/test_diagnosis.py tests/bot/test_acting.py tests/bot/test_ledger.py tests/bot/test_settle_races.py"
+digest=$(cat $MODULES $TESTS tests/mutation/equivalent.txt | sha256sum | cut -d' ' -f1)
+if [ "${1:-}" = "--if-changed" ]; then
+    shift
+    if [ "$digest" = "$(cat tests/mutation/verified.sha256 2>/dev/null)" ]; then
+        echo "mutation tests: money modules unchanged since their last verified run; skipped"
+        exit 0
+    fi
+fi
 
 rm -rf mutants
 log=$(mktemp -t mutmut-run.XXXXXX)
@@ -26,3 +41,4 @@ fi
 end=$(date +%s)
 echo "mutmut run: $((end - start)) s on $(nproc) cores (log: $log)"
 "$python" tests/mutation/survivors.py --mutmut "$mutmut" "$@"
+echo "$digest" >tests/mutation/verified.sha256

@@ -572,17 +572,7 @@ class VtexClient:
 
     @staticmethod
     def _json(response: httpx.Response, order_id: str) -> Any:
-        content_type = response.headers.get("content-type", "")
-        try:
-            return response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            what = "an HTML page" if "html" in content_type or response.text.lstrip()[:1] == "<" else "a non-JSON body"
-            raise BadResponse(
-                f"VTEX answered {order_id} with {what} instead of JSON (a login page from a proxy, a wrong "
-                "VTEX_BASE_URL, or a cut-off response). Try again; if it persists, check the URL.",
-                order_id=order_id,
-                status_code=response.status_code,
-            ) from None
+        return _route_json(response, order_id, order_id=order_id)
 
 
 def vtex_time(moment: datetime) -> str:
@@ -625,7 +615,7 @@ def _count(value: Any, default: int) -> int:
     return default
 
 
-def _route_json(response: httpx.Response, subject: str) -> Any:
+def _route_json(response: httpx.Response, subject: str, *, order_id: str | None = None) -> Any:
     content_type = response.headers.get("content-type", "")
     try:
         return response.json()
@@ -633,7 +623,8 @@ def _route_json(response: httpx.Response, subject: str) -> Any:
         what = "an HTML page" if "html" in content_type or response.text.lstrip()[:1] == "<" else "a non-JSON body"
         raise BadResponse(
             f"VTEX answered {subject} with {what} instead of JSON (a login page from a proxy, a wrong "
-            "VTEX_BASE_URL, or a cut-off response).",
+            "VTEX_BASE_URL, or a cut-off response). Try again; if it persists, check the URL.",
+            order_id=order_id,
             status_code=response.status_code,
         ) from None
 
@@ -646,34 +637,55 @@ def _route_transport_error(exc: Exception, subject: str) -> Unavailable:
 
 def _route_error(response: httpx.Response, subject: str, permission: str, not_found: str | None = None) -> VtexError:
     """The typed error for a List orders or feed answer: the same classes as for an order, no order id."""
-    status = response.status_code
+    missing = RequestRejected(not_found + _said(response), status_code=404) if not_found else None
+    return _classify(response, subject, permission, order_id=None, not_found=missing)
+
+
+def _said(response: httpx.Response) -> str:
     said = _vtex_message(response)
-    detail = f' VTEX said: "{said}"' if said else ""
+    return f' VTEX said: "{said}"' if said else ""
+
+
+def _classify(
+    response: httpx.Response, subject: str, permission: str, *, order_id: str | None, not_found: VtexError | None
+) -> VtexError:
+    """One reading of VTEX's status codes for every route; `subject` says what was asked about."""
+    status = response.status_code
     if status == 401:
         return Unauthorized(
-            "VTEX refused our app key and token (401). Check VTEX_APP_KEY and VTEX_APP_TOKEN.", status_code=status
+            "VTEX refused our app key and token (401). Check VTEX_APP_KEY and VTEX_APP_TOKEN.",
+            order_id=order_id,
+            status_code=status,
         )
     if status == 403:
         return Forbidden(
             f"The VTEX app key lacks the permission '{permission}' for {subject} (403). Ask a VTEX admin to add it "
             "to the key's role in License Manager.",
             permission=permission,
+            order_id=order_id,
             status_code=status,
         )
+    if status == 404 and not_found is not None:
+        return not_found
     if status == 429:
         retry = _retry_after(response)
         when = f" about {retry:.0f} seconds" if retry else " a minute"
         return RateLimited(
-            f"VTEX is rate limiting requests (429) for {subject}. Wait{when}.", status_code=status, retry_after=retry
+            f"VTEX is rate limiting requests (429) for {subject}. Wait{when} and ask again.",
+            order_id=order_id,
+            status_code=status,
+            retry_after=retry,
         )
     if status >= 500:
         return Unavailable(
-            f"VTEX answered {status} for {subject}: a problem on VTEX's side. status.vtex.com shows incidents.{detail}",
+            f"VTEX answered {status} for {subject}: a problem on VTEX's side. Try again in a minute; "
+            f"status.vtex.com shows incidents.{_said(response)}",
+            order_id=order_id,
             status_code=status,
         )
-    if status == 404 and not_found:
-        return RequestRejected(not_found + detail, status_code=status)
-    return RequestRejected(f"VTEX rejected the request for {subject} ({status}).{detail}", status_code=status)
+    return RequestRejected(
+        f"VTEX rejected the request for {subject} ({status}).{_said(response)}", order_id=order_id, status_code=status
+    )
 
 
 def _same_order(asked: str, data: dict[str, Any]) -> bool:
@@ -714,49 +726,13 @@ def _vtex_message(response: httpx.Response) -> str:
 
 
 def _status_error(response: httpx.Response, order_id: str, permission: str) -> VtexError:
-    status = response.status_code
-    said = _vtex_message(response)
-    detail = f' VTEX said: "{said}"' if said else ""
-    if status == 401:
-        return Unauthorized(
-            "VTEX refused our app key and token (401). Check VTEX_APP_KEY and VTEX_APP_TOKEN.",
-            order_id=order_id,
-            status_code=status,
-        )
-    if status == 403:
-        return Forbidden(
-            f"The VTEX app key lacks the permission '{permission}' (403). Ask a VTEX admin to add it to the "
-            "key's role in License Manager.",
-            permission=permission,
-            order_id=order_id,
-            status_code=status,
-        )
-    if status == 404:
-        return OrderNotFound(
-            f"Order {order_id} was not found in VTEX (404). Check the id: orders older than two years cannot be "
-            "read, and a marketplace's id differs from the seller's.",
-            order_id=order_id,
-            status_code=status,
-        )
-    if status == 429:
-        retry = _retry_after(response)
-        when = f" about {retry:.0f} seconds" if retry else " a minute"
-        return RateLimited(
-            f"VTEX is rate limiting requests (429). Wait{when} and ask again.",
-            order_id=order_id,
-            status_code=status,
-            retry_after=retry,
-        )
-    if status >= 500:
-        return Unavailable(
-            f"VTEX answered {status} for {order_id}: a problem on VTEX's side. Try again in a minute; "
-            f"status.vtex.com shows incidents.{detail}",
-            order_id=order_id,
-            status_code=status,
-        )
-    return RequestRejected(
-        f"VTEX rejected the request for {order_id} ({status}).{detail}", order_id=order_id, status_code=status
+    missing = OrderNotFound(
+        f"Order {order_id} was not found in VTEX (404). Check the id: orders older than two years cannot be "
+        "read, and a marketplace's id differs from the seller's.",
+        order_id=order_id,
+        status_code=404,
     )
+    return _classify(response, order_id, permission, order_id=order_id, not_found=missing)
 
 
 def _raise_for_status(response: httpx.Response, order_id: str, permission: str) -> None:

@@ -24,7 +24,6 @@ class Wording:
     keywords: tuple[str, ...] = ()
 
 
-_INVOICE_WORDS = ("invoice", "nota", "factura", "fatura")
 TABLE: dict[Situation, Wording] = {
     Situation.RESEND: Wording(
         ":arrows_counterclockwise:",

@@ -624,36 +624,18 @@ class SlackDriver:
 
     def click(self, user: str, message: Msg, action_id: str, *, action_ts: str | None = None) -> Reply:
         button, block_id = find_button(message.blocks, action_id)
-        return self.send_payload(
+        payload = self._block_action(user, message)
+        payload["actions"] = [
             {
-                "type": "block_actions",
-                "team": {"id": self.team, "domain": "test"},
-                "user": {"id": user, "team_id": self.team},
-                "api_app_id": "A0UNSTUCK",
-                "container": {
-                    "type": "message",
-                    "message_ts": message.ts,
-                    "channel_id": message.channel,
-                    "is_ephemeral": message.ephemeral_to is not None,
-                },
-                "trigger_id": self.double.new_trigger(user),
-                "channel": {"id": message.channel, "name": "support"},
-                "message": {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks},
-                "response_url": self.double.new_response_url(
-                    message.channel, user, message.ts, message.ephemeral_to is not None, thread_ts=message.thread_ts
-                ),
-                "actions": [
-                    {
-                        "type": "button",
-                        "action_id": action_id,
-                        "block_id": block_id,
-                        "value": button["value"],
-                        "text": button["text"],
-                        "action_ts": action_ts or f"{time.time():.6f}",
-                    }
-                ],
+                "type": "button",
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": button["value"],
+                "text": button["text"],
+                "action_ts": action_ts or f"{time.time():.6f}",
             }
-        )
+        ]
+        return self.send_payload(payload)
 
     def submit(self, user: str, values: dict[str, str] | None = None) -> Reply:
         """Submit the user's top modal; `values` override what the fields hold (their initial values)."""
