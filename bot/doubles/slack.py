@@ -230,80 +230,90 @@ class SlackDouble:
         auth = headers.get("authorization", "")
         if method != "api.test" and not auth.startswith("Bearer xoxb-"):
             return {"ok": False, "error": "not_authed"}
-        blocks = _blocks(data.get("blocks"))
-        if method == "auth.test":
-            return {
-                "ok": True,
-                "url": "https://unstuck-test.slack.com/",
-                "team": "Test",
-                "user": "unstuck",
-                "team_id": TEAM,
-                "user_id": BOT_USER,
-                "bot_id": BOT_ID,
-            }
-        if method == "chat.postMessage":
-            if not data.get("channel"):
-                return {"ok": False, "error": "channel_not_found"}
-            msg = Msg(self.next_ts(), data["channel"], BOT_USER, data.get("text") or "", blocks, data.get("thread_ts"))
-            self.messages.append(msg)
-            return {"ok": True, "channel": msg.channel, "ts": msg.ts, "message": msg.as_dict()}
-        if method == "chat.update":
-            found = self.message(str(data.get("ts")))
-            if found is None or found.channel != data.get("channel"):
-                return {"ok": False, "error": "message_not_found"}
-            found.text, found.blocks, found.edits = data.get("text") or "", blocks, found.edits + 1
-            return {"ok": True, "channel": found.channel, "ts": found.ts, "text": found.text}
-        if method == "chat.delete":
-            found = self.message(str(data.get("ts")))
-            if found is None or found.channel != data.get("channel"):
-                return {"ok": False, "error": "message_not_found"}
-            if found.user != BOT_USER:
-                return {"ok": False, "error": "cant_delete_message"}
-            self.messages.remove(found)
-            return {"ok": True, "channel": found.channel, "ts": found.ts}
-        if method == "chat.postEphemeral":
-            msg = Msg(
-                self.next_ts(),
-                data["channel"],
-                BOT_USER,
-                data.get("text") or "",
-                blocks,
-                data.get("thread_ts"),
-                ephemeral_to=data.get("user"),
-            )
-            self.messages.append(msg)
-            return {"ok": True, "message_ts": msg.ts}
-        if method == "views.open":
-            issued = self.triggers.pop(str(data.get("trigger_id")), None)
-            if issued is None or time.monotonic() - issued[0] > TRIGGER_TTL:
-                return {"ok": False, "error": "expired_trigger_id"}
-            view = self._store_view(_view(data.get("view")), None)
-            self.stacks.setdefault(issued[1], []).append(view["id"])
-            return {"ok": True, "view": view}
-        if method == "views.update":
-            view_id = str(data.get("view_id"))
-            if view_id not in self.views:
-                return {"ok": False, "error": "not_found"}
-            if data.get("hash") and data["hash"] != self.views[view_id]["hash"]:
-                return {"ok": False, "error": "hash_conflict"}
-            return {"ok": True, "view": self._store_view(_view(data.get("view")), view_id)}
-        if method == "views.push":
-            issued = self.triggers.pop(str(data.get("trigger_id")), None)
-            if issued is None:
-                return {"ok": False, "error": "expired_trigger_id"}
-            view = self._store_view(_view(data.get("view")), None)
-            self.stacks.setdefault(issued[1], []).append(view["id"])
-            return {"ok": True, "view": view}
-        if method == "views.publish":
-            view = self._store_view(_view(data.get("view")), None)
-            self.homes[str(data.get("user_id"))] = view
-            return {"ok": True, "view": view}
-        if method == "usergroups.users.list":
-            group = str(data.get("usergroup"))
-            if group not in self.usergroups:
-                return {"ok": False, "error": "no_such_subteam"}
-            return {"ok": True, "users": self.usergroups[group]}
-        return {"ok": False, "error": "unknown_method"}
+        handler = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "chat.postEphemeral": self._chat_ephemeral,
+            "views.open": self._views_open,
+            "views.push": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "usergroups.users.list": self._usergroup_users,
+        }.get(method)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        return handler(data)
+
+    def _auth_test(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://unstuck-test.slack.com/",
+            "team": "Test",
+            "user": "unstuck",
+            "team_id": TEAM,
+            "user_id": BOT_USER,
+            "bot_id": BOT_ID,
+        }
+
+    def _chat_post(self, data: dict[str, Any]) -> dict[str, Any]:
+        if not data.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        text, blocks = data.get("text") or "", _blocks(data.get("blocks"))
+        msg = Msg(self.next_ts(), data["channel"], BOT_USER, text, blocks, data.get("thread_ts"))
+        self.messages.append(msg)
+        return {"ok": True, "channel": msg.channel, "ts": msg.ts, "message": msg.as_dict()}
+
+    def _chat_update(self, data: dict[str, Any]) -> dict[str, Any]:
+        found = self.message(str(data.get("ts")))
+        if found is None or found.channel != data.get("channel"):
+            return {"ok": False, "error": "message_not_found"}
+        found.text, found.blocks, found.edits = data.get("text") or "", _blocks(data.get("blocks")), found.edits + 1
+        return {"ok": True, "channel": found.channel, "ts": found.ts, "text": found.text}
+
+    def _chat_delete(self, data: dict[str, Any]) -> dict[str, Any]:
+        found = self.message(str(data.get("ts")))
+        if found is None or found.channel != data.get("channel"):
+            return {"ok": False, "error": "message_not_found"}
+        if found.user != BOT_USER:
+            return {"ok": False, "error": "cant_delete_message"}
+        self.messages.remove(found)
+        return {"ok": True, "channel": found.channel, "ts": found.ts}
+
+    def _chat_ephemeral(self, data: dict[str, Any]) -> dict[str, Any]:
+        text, blocks = data.get("text") or "", _blocks(data.get("blocks"))
+        msg = Msg(self.next_ts(), data["channel"], BOT_USER, text, blocks, data.get("thread_ts"), data.get("user"))
+        self.messages.append(msg)
+        return {"ok": True, "message_ts": msg.ts}
+
+    def _views_open(self, data: dict[str, Any]) -> dict[str, Any]:
+        """views.open and views.push: a fresh trigger id puts a view on top of the person's modal stack."""
+        issued = self.triggers.pop(str(data.get("trigger_id")), None)
+        if issued is None or time.monotonic() - issued[0] > TRIGGER_TTL:
+            return {"ok": False, "error": "expired_trigger_id"}
+        view = self._store_view(_view(data.get("view")), None)
+        self.stacks.setdefault(issued[1], []).append(view["id"])
+        return {"ok": True, "view": view}
+
+    def _views_update(self, data: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(data.get("view_id"))
+        if view_id not in self.views:
+            return {"ok": False, "error": "not_found"}
+        if data.get("hash") and data["hash"] != self.views[view_id]["hash"]:
+            return {"ok": False, "error": "hash_conflict"}
+        return {"ok": True, "view": self._store_view(_view(data.get("view")), view_id)}
+
+    def _views_publish(self, data: dict[str, Any]) -> dict[str, Any]:
+        view = self._store_view(_view(data.get("view")), None)
+        self.homes[str(data.get("user_id"))] = view
+        return {"ok": True, "view": view}
+
+    def _usergroup_users(self, data: dict[str, Any]) -> dict[str, Any]:
+        group = str(data.get("usergroup"))
+        if group not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": self.usergroups[group]}
 
     def _store_view(self, view: dict[str, Any], view_id: str | None) -> dict[str, Any]:
         view = dict(view)
