@@ -113,13 +113,20 @@ def _facts(answer: Answer) -> list[str]:
         more = f" · +{len(o.packages) - 3} more" if len(o.packages) > 3 else ""
         facts.append("*Invoices:* " + " · ".join(shown) + more)
     if d.since:
-        normally = f"; normally under {humanize(d.expected)}" if d.stuck else ""
+        normally = f"; {_normally(d)}" if d.stuck else ""
         facts.append(f"In {escape(d.status_name)} since {slack_date(d.since)} ({humanize(d.age)}{normally})")
     if d.marketplace and o.marketplace_order_id:
         facts.append(f"Marketplace order {code(o.marketplace_order_id)}")
     if d.notes:
         facts.append(f":information_source: {escape(d.notes[0])}")
     return facts
+
+
+def _normally(d: Any) -> str:
+    """'normally under 2 days', or 'just past the usual 2 days' when both round to the same words."""
+    if humanize(d.age) == humanize(d.expected):
+        return f"just past the usual {humanize(d.expected)}"
+    return f"normally under {humanize(d.expected)}"
 
 
 def _invoice_fact(order: Order, package: Package) -> str:
@@ -534,7 +541,7 @@ def radar_alert(answer: Answer, account: str, *, stuck_since: datetime, now: dat
         1,
         context(
             f":rotating_light: The radar found it: in {escape(d.status_name)} for {stuck_for} "
-            f"(normally under {humanize(d.expected)}), stuck since {slack_date(stuck_since)}."
+            f"({_normally(d)}), stuck since {slack_date(stuck_since)}."
         ),
     )
     menu = {
@@ -553,13 +560,20 @@ def radar_alert(answer: Answer, account: str, *, stuck_since: datetime, now: dat
     return Message(cut(f"Stuck for {stuck_for}: {card.text}", 3000), blocks[:50])
 
 
-def radar_resolved(alert: Any, answer: Answer) -> Message:
+def radar_resolved(alert: Any, answer: Answer, fixed_by: dict[str, Any] | None = None) -> Message:
     d = answer.diagnosis
     _, said, _ = verdict(d, answer.order)
     text = (
         f":white_check_mark: Order {escape(alert.order_id)} is no longer stuck in {escape(alert.status_name or '')}: "
         f"it is now *{escape(d.status_name)}*."
     )
+    if fixed_by:  # the fix made from the alert (or a card) keeps its credit
+        what = "resent" if fixed_by.get("action") == RESEND else "sent"
+        text += (
+            f" {mention(fixed_by.get('user_id'))} {what} invoice {escape(fixed_by.get('invoice_number') or '')}"
+            + (f" ({escape(fixed_by['amount_text'])})" if fixed_by.get("amount_text") else "")
+            + "."
+        )
     return Message(
         cut(f"Order {alert.order_id} is no longer stuck.", 3000),
         [

@@ -283,6 +283,10 @@ def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"unstuck playground: audit log in {db}; read it with `UNSTUCK_DB={shlex.quote(db)} unstuck audit`", flush=True
     )
+    if playground.radar_interval is not None:
+        print(
+            f"unstuck playground: the radar posts into # stuck-orders every {playground.radar_interval:g} s", flush=True
+        )
     try:
         while not stop.wait(0.5):
             pass

@@ -197,8 +197,9 @@ class Radar:
         if not self.store.resolve(alert, answer.diagnosis.status_name, now):
             return False
         if alert.ts:
+            message = radar_resolved(alert, answer, self.store.last_fix(alert.order_id))
             try:
-                self.client.chat_update(channel=alert.channel, ts=alert.ts, **radar_resolved(alert, answer).kwargs())
+                self.client.chat_update(channel=alert.channel, ts=alert.ts, **message.kwargs())
             except SlackApiError as exc:
                 log.warning("radar: could not update the alert for %s: %s", alert.order_id, exc.response.get("error"))
         self._log(alert.order_id, "radar_resolved", answer.diagnosis.status_name)

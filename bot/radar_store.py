@@ -140,6 +140,13 @@ class RadarStore:
             )
             return cursor.rowcount == 1
 
+    def last_fix(self, order_id: str) -> dict[str, Any] | None:
+        """The newest invoice action that succeeded on the order: who fixed it, for the resolved alert."""
+        rows = self.database.query(
+            "SELECT * FROM actions WHERE order_id = ? AND state = 'succeeded' ORDER BY id DESC LIMIT 1", [order_id]
+        )
+        return rows[0] if rows else None
+
     # -- mutes and snoozes --------------------------------------------------------------------------------
 
     def mute(self, kind: str, key: str, until: datetime | None, user_id: str, now: datetime) -> None:

@@ -109,7 +109,8 @@ def _radar_menu(
         tell("This menu is out of date.")
         return
     if not svc.operators.allows(who.user_id, client):
-        refuse(svc, who, "radar_" + choice, order_id, svc.operators.refusal(), tell)
+        refusal = "Nothing changed: only the team's operators may snooze or mute the radar's alerts."
+        refuse(svc, who, "radar_" + choice, order_id, refusal, tell)
         return
     now = svc.clock()
     if choice == "mute-status":

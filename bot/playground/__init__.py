@@ -5,36 +5,82 @@ same code and `/slack/events` endpoint as `unstuck serve`) and a page that behav
 channel. The page never talks to the app directly: it asks this server to act as Slack (signed
 slash commands, events, clicks and view submissions through the shared SlackDriver) and reads what
 the app posted back from the Slack stand-in.
+
+The stuck-order radar is on by default: it posts into a second channel, # stuck-orders, while the sandbox
+store's script (`bot.sandbox.sandbox_script`) moves two more orders so alerts appear there and resolve.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bot.doubles.slack import BOT_USER
 from bot.doubles.stack import OPERATOR, VIEWER, LocalStack
-from bot.sandbox import DEMOS, SANDBOX_ACCOUNT
+from bot.sandbox import DEMOS, SANDBOX_ACCOUNT, sandbox_script
 
 PAGE = Path(__file__).parent / "index.html"
 CHANNEL = "C0SUPPORT"
 SLACKBOT = "USLACKBOT"
 USERS = {OPERATOR: "Olivia (operator)", VIEWER: "Victor (viewer)", BOT_USER: "unstuck", SLACKBOT: "Slackbot"}
 JSON = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+RADAR_CHANNEL = "C0RADAR"
+RADAR_NAME = "stuck-orders"
+RADAR_INTERVAL = 5.0  # seconds, unless UNSTUCK_RADAR_INTERVAL says otherwise
+# The sandbox script's pace in the playground: a new order enters Handling shipping 20 s after the start and
+# becomes stuck a minute later; the order stuck from the start is invoiced half-way through that minute.
+RADAR_ENTER_AFTER = timedelta(seconds=20)
+RADAR_STUCK_AFTER = timedelta(seconds=60)
 
 
 class Playground:
-    def __init__(self, db_path: str, port: int = 8000, host: str = "127.0.0.1", reread_delay: float = 2.0):
+    def __init__(
+        self,
+        db_path: str,
+        port: int = 8000,
+        host: str = "127.0.0.1",
+        reread_delay: float = 2.0,
+        *,
+        radar: bool = True,
+        radar_interval: float | None = None,
+        radar_enter_after: timedelta = RADAR_ENTER_AFTER,
+        radar_stuck_after: timedelta = RADAR_STUCK_AFTER,
+    ):
+        # The radar's interval: the argument, else UNSTUCK_RADAR_INTERVAL (checked by the settings), else 5 s.
+        interval = radar_interval if radar_interval is not None else os.environ.get("UNSTUCK_RADAR_INTERVAL") or None
         # The page shares its port with Slack's stand-in, where the app's Web API calls and response_urls land.
         self.stack = LocalStack(
-            db_path, account=SANDBOX_ACCOUNT, reread_delay=reread_delay, host=host, operators=OPERATOR, slack_port=port
+            db_path,
+            account=SANDBOX_ACCOUNT,
+            reread_delay=reread_delay,
+            host=host,
+            operators=OPERATOR,
+            slack_port=port,
+            radar_ticks=False,  # started below, once the script's orders are in the store
+            unstuck_radar_channel=RADAR_CHANNEL if radar else None,  # an UNSTUCK_RADAR_CHANNEL in the env is not ours
+            unstuck_radar_interval=RADAR_INTERVAL if interval is None else interval,
         )
         self.slack = self.stack.slack
         self.driver = self.stack.driver
         self.slack.extra = self.handle
         self.url = self.slack.url
+        self.radar_interval: float | None = None
+        if self.stack.radar is not None:
+            # The script makes its order stuck `radar_stuck_after` after it enters Handling shipping for a radar
+            # whose threshold is `normal`: the one this radar uses (UNSTUCK_RADAR_AFTER's, else the status
+            # knowledge's), the same "normally under …" the cards show.
+            sandbox_script(
+                self.stack.vtex,
+                enter_after=radar_enter_after,
+                stuck_after=radar_stuck_after,
+                normal=self.stack.services.thresholds.get("handling"),
+            )
+            self.radar_interval = self.stack.radar.interval
+            self.stack.radar.start()
 
     def close(self) -> None:
         self.stack.close()
@@ -95,6 +141,10 @@ class Playground:
             message = self.slack.message(str(data["ts"]))
             assert message is not None, "no such message"
             return {"status": self.driver.click(user, message, str(data["action_id"])).status}
+        if what == "choose":  # an option of an overflow menu ("⋮") on a message
+            message = self.slack.message(str(data["ts"]))
+            assert message is not None, "no such message"
+            return {"status": self.driver.choose(user, message, str(data["action_id"]), str(data["value"])).status}
         if what == "shortcut":
             message = self.slack.message(str(data["ts"]))
             assert message is not None, "no such message"
@@ -113,14 +163,25 @@ class Playground:
             return {"status": self.driver.home_opened(user).status}
         raise ValueError(f"unknown action {what}")
 
+    def messages(self, channel: str, user: str) -> list[dict[str, Any]]:
+        return [dict(m.as_dict(), name=USERS.get(m.user, m.user)) for m in self.slack.visible_to(channel, user)]
+
     def state(self, user: str) -> dict[str, Any]:
-        messages = [dict(m.as_dict(), name=USERS.get(m.user, m.user)) for m in self.slack.visible_to(CHANNEL, user)]
+        radar = None
+        if self.radar_interval is not None:
+            radar = {
+                "channel": RADAR_CHANNEL,
+                "name": RADAR_NAME,
+                "interval": self.radar_interval,
+                "messages": self.messages(RADAR_CHANNEL, user),
+            }
         return {
             "version": self.slack.version,
             "user": user,
             "users": [{"id": OPERATOR, "name": USERS[OPERATOR]}, {"id": VIEWER, "name": USERS[VIEWER]}],
             "names": USERS,
-            "messages": messages,
+            "messages": self.messages(CHANNEL, user),
+            "radar": radar,
             "modal": self.slack.top_view(user),
             "home": self.slack.homes.get(user),
             "demos": [{"order_id": d.order_id, "shows": d.shows} for d in DEMOS],

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import socket
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -50,15 +51,40 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, tmp_path):
-    playground = Playground(str(tmp_path / "play.db"), port=free_port(), reread_delay=0.3)
+def open_page(browser, playground):
     context = browser.new_context(viewport={"width": 1360, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(15000)
     page.goto(playground.url + "/")
     expect(page.locator("#demos button").first).to_be_visible()
     page.playground = playground
+    return context, page
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    # No radar: its alerts (and its channel) would only be noise for the flows these tests follow.
+    playground = Playground(str(tmp_path / "play.db"), port=free_port(), reread_delay=0.3, radar=False)
+    context, page = open_page(browser, playground)
+    yield page
+    context.close()
+    playground.close()
+
+
+@pytest.fixture
+def radar_page(browser, tmp_path):
+    """The playground as `unstuck playground` starts it, radar on, at a pace a test can wait for: a poll every
+    second; the order stuck from the start is invoiced after 7 s; a new order enters Handling shipping after
+    4 s and is stuck 6 s later."""
+    playground = Playground(
+        str(tmp_path / "play.db"),
+        port=free_port(),
+        reread_delay=0.3,
+        radar_interval=1,
+        radar_enter_after=timedelta(seconds=4),
+        radar_stuck_after=timedelta(seconds=6),
+    )
+    context, page = open_page(browser, playground)
     yield page
     context.close()
     playground.close()
@@ -67,7 +93,8 @@ def page(browser, tmp_path):
 def screenshot_path(tmp_path: Path) -> Path:
     """Where the README's picture of the playground is saved: pytest's tmp folder, so that a test run changes no
     tracked file, unless UNSTUCK_SCREENSHOTS names a folder (relative to the repository root, or absolute).
-    `UNSTUCK_SCREENSHOTS=docs .venv/bin/pytest tests/playground` refreshes docs/playground.png."""
+    `UNSTUCK_SCREENSHOTS=docs .venv/bin/pytest tests/playground` refreshes docs/playground.png (and with `-k radar`
+    only docs/radar.png, the # stuck-orders channel)."""
     folder = os.environ.get("UNSTUCK_SCREENSHOTS")
     if not folder:
         return tmp_path / "playground.png"
@@ -274,7 +301,7 @@ def test_every_demo_order_gets_a_card_of_at_most_twelve_lines(page, tmp_path):
     from bot.sandbox import DEMOS
 
     page.set_viewport_size({"width": 1280, "height": 1000})
-    folder = screenshot_path(tmp_path).parent
+    folder = tmp_path  # 17 pictures for a person to look at, never into docs/
     lines = {}
     for demo in DEMOS:
         page.locator("#demos button", has_text=demo.order_id).click()
@@ -287,3 +314,68 @@ def test_every_demo_order_gets_a_card_of_at_most_twelve_lines(page, tmp_path):
             page.wait_for_timeout(100)
         answer.screenshot(path=str(folder / f"card-{demo.order_id}.png"))
     assert 3 <= min(lines.values()) and max(lines.values()) <= 12, lines
+
+
+RADAR_WAIT = 15000  # ms: the script's changes come seconds apart, beyond expect's default of 5 s
+
+
+def alert(page, order_id, kind="Stuck"):
+    """The radar's message about `order_id` in # stuck-orders: "Stuck: order …", or once updated "Resolved: order …"."""
+    return page.locator(
+        "#radar-messages .msg[data-from=bot]", has=page.locator("h3", has_text=f"{kind}: order {order_id}")
+    )
+
+
+def test_the_radar_posts_stuck_orders_in_their_channel_snoozes_from_the_menu_and_resolves_in_place(
+    radar_page, tmp_path
+):
+    from bot.sandbox import ENTERS, STUCK_THEN_INVOICED
+
+    page, playground = radar_page, radar_page.playground
+    radar = page.locator("#tab-radar")
+    expect(radar).to_have_text("# stuck-orders")
+    radar.click()
+    expect(page.locator("#title")).to_contain_text("# stuck-orders")
+    expect(page.locator("#radar form, #radar input")).to_have_count(0)  # read-only: nobody but the radar posts
+
+    # A demo order stuck for days: its alert has the card's fix button and the radar's menu.
+    stuck = alert(page, "1500000000003-01")
+    # The first sweep goes through List orders at the radar's share of VTEX's rate limit: a few seconds.
+    expect(stuck).to_contain_text("The radar found it: in Handling shipping for 5 days", timeout=RADAR_WAIT)
+    expect(stuck.get_by_role("button", name=re.compile("invoice", re.I))).to_be_visible()
+    stuck.get_by_role("button", name="More actions").click()
+    menu = stuck.get_by_role("menu")
+    expect(menu.get_by_role("menuitem")).to_have_text(["Snooze for 1 hour", "Snooze for 1 day", "Mute this status"])
+    menu.get_by_role("menuitem", name="Snooze for 1 day").click()
+    expect(menu).to_have_count(0)
+    snoozed = page.locator("#radar-messages .msg", has_text="will not alert on 1500000000003-01 again")
+    expect(snoozed).to_contain_text("Only visible to you")
+    now = datetime.now(UTC)
+    assert playground.stack.services.store.radar.muted("1500000000003-01", "handling", now + timedelta(hours=23))
+    assert not playground.stack.services.store.radar.muted("1500000000003-01", "handling", now + timedelta(hours=25))
+
+    # The order stuck from the start gets invoiced: its alert says so in place (chat.update) and loses its buttons.
+    resolved = alert(page, STUCK_THEN_INVOICED, "Resolved")
+    expect(resolved).to_contain_text("no longer stuck in Handling shipping: it is now Invoiced", timeout=RADAR_WAIT)
+    expect(resolved.locator("button")).to_have_count(0)
+    about = [m for m in playground.slack.bot_messages("C0RADAR") if STUCK_THEN_INVOICED in m.text]
+    assert len(about) == 1 and about[0].edits == 1, about  # one message, updated, never a second one
+
+    # A new order enters Handling shipping, overstays, and its alert appears while the page is open.
+    appeared = alert(page, ENTERS)
+    expect(appeared).to_contain_text("The radar found it: in Handling shipping", timeout=RADAR_WAIT)
+    expect(appeared.get_by_role("button", name=re.compile("invoice", re.I))).to_be_visible()
+    expect(appeared.get_by_role("button", name="More actions")).to_be_visible()
+    assert playground.slack.bot_messages("C0SUPPORT") == []  # the radar never posts in # support
+
+    # The README's picture: the resolved alert at the top, then the next alert (with a menu) with its menu open.
+    after = resolved.locator("xpath=following-sibling::div[@data-from='bot'][.//button[@data-overflow]]").first
+    page.locator("#radar-messages").evaluate(
+        "(box, m) => { box.scrollTop += m.getBoundingClientRect().top - box.getBoundingClientRect().top - 8; }",
+        resolved.element_handle(),
+    )
+    after.get_by_role("button", name="More actions").click()
+    expect(after.get_by_role("menu")).to_be_visible()
+    screenshot = screenshot_path(tmp_path).parent / "radar.png"
+    page.screenshot(path=str(screenshot))
+    assert screenshot.stat().st_size > 0

@@ -82,6 +82,7 @@ def test_closed_tabs_print_no_traceback_and_the_banner_says_how_to_read_the_log(
     try:
         assert f"open http://127.0.0.1:{port}/" in proc.stdout.readline()
         assert "`UNSTUCK_DB=./unstuck-playground.db unstuck audit`" in proc.stdout.readline()
+        assert "the radar posts into # stuck-orders every 5 s" in proc.stdout.readline()
         base = f"http://127.0.0.1:{port}"
         version = httpx.get(base + "/play/state", params={"user": "UOPS00001", "since": -1}).json()["version"]
         # The page's long poll, waiting for a change when its tab goes away; then a click cut off mid-body.

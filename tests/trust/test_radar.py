@@ -134,3 +134,28 @@ def test_the_radar_is_off_without_a_channel_and_makes_no_vtex_calls(tmp_path):
         assert stack.radar is None
         assert "radar is off" in str(stack.driver.slash(VIEWER, "radar").json())
         assert not [c for c in stack.vtex.calls if "feed" in c.path or c.path == "/api/oms/pvt/orders"]
+
+
+def test_a_fix_made_from_the_alert_keeps_its_credit_when_the_alert_resolves(radar_stack):
+    from tests.trust.test_once import VALID
+
+    stack = radar_stack
+    stack.radar.tick()
+    [alert] = alerts(stack)
+    stack.driver.click(OPERATOR, alert, "add_partial_invoice")
+    stack.slack.wait(lambda: (v := stack.slack.top_view(OPERATOR)) and "Re-reading" not in text_of(v))
+    stack.driver.submit(OPERATOR, {**VALID, "other_block": "yes"})
+    stack.driver.submit(OPERATOR)
+    stack.slack.wait(lambda: stack.vtex.order(STUCK)["status"] == "invoiced")
+    stack.radar.tick()
+    resolved = text_of(stack.slack.message(alert.ts))
+    assert "no longer stuck" in resolved and f"<@{OPERATOR}> sent invoice NF-2 (R$ 40,00)" in resolved
+
+
+def test_only_operators_may_snooze(radar_stack):
+    stack = radar_stack
+    stack.radar.tick()
+    [alert] = alerts(stack)
+    stack.driver.choose(VIEWER, alert, "radar_menu", f"mute-status|{STUCK}|handling")
+    stack.slack.wait(lambda: any("may snooze or mute" in text_of(m) for m in stack.slack.messages if m.ephemeral_to))
+    assert not stack.services.store.radar.muted(STUCK, "handling", datetime.now(UTC))
