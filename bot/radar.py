@@ -3,9 +3,9 @@
 Every `UNSTUCK_RADAR_INTERVAL` seconds one tick:
 1. reads VTEX's Orders Feed v3 (the status changes VTEX queued for us), puts those orders on the watch
    list, and only then commits the items: a crash re-reads them, it never loses them;
-2. at start and then every `SWEEP_EVERY`, sweeps List orders per watched status (split by creation date
-   when a status has more than 30 pages), putting each order on the watch list: the list index lags and
-   the feed may miss a change, the sweep catches what it missed;
+2. at start and then every `SWEEP_EVERY`, sweeps List orders for every watched status at once (split by
+   creation date when the list has more than 30 pages), putting each order on the watch list: the list
+   index lags and the feed may miss a change, the sweep catches what it missed;
 3. looks at the orders whose time has come, each from Get order and the same diagnosis as an answer:
    a stuck order gets one alert (chat.postMessage in the radar channel, with the verdict, how long it has
    been stuck and the same buttons), never a second one for the same situation; an order that left its
@@ -118,18 +118,17 @@ class Radar:
 
     def _sweep(self, report: TickReport) -> None:
         started = self.svc.clock()
-        for status in WATCHED_STATUSES:
-            report.swept += self._sweep_range(status, None, None)
+        report.swept += self._sweep_range(list(WATCHED_STATUSES), None, None)  # one list for every watched status
         self.store.set_meta("last_sweep", started.isoformat())
 
-    def _sweep_range(self, status: str, created_from: datetime | None, created_to: datetime | None) -> int:
-        first = self.vtex.list_orders([status], page=1, created_from=created_from, created_to=created_to)
+    def _sweep_range(self, statuses: list[str], created_from: datetime | None, created_to: datetime | None) -> int:
+        first = self.vtex.list_orders(statuses, page=1, created_from=created_from, created_to=created_to)
         if first.pages > MAX_PAGES:
             low = created_from or datetime(2000, 1, 1, tzinfo=UTC)
             high = created_to or self.svc.clock()
             middle = low + (high - low) / 2
-            if high - low > timedelta(minutes=1):
-                return self._sweep_range(status, low, middle) + self._sweep_range(status, middle, high)
+            if high - low > timedelta(minutes=1):  # both ends count: an order on the middle is watched once
+                return self._sweep_range(statuses, low, middle) + self._sweep_range(statuses, middle, high)
         seen = 0
         page = first
         while True:
@@ -137,7 +136,7 @@ class Radar:
             seen += len(page.orders)
             if page.page >= min(page.pages, MAX_PAGES):
                 return seen
-            page = self.vtex.list_orders([status], page=page.page + 1, created_from=created_from, created_to=created_to)
+            page = self.vtex.list_orders(statuses, page=page.page + 1, created_from=created_from, created_to=created_to)
 
     def _look(self, report: TickReport) -> None:
         for order_id in self.store.due(self.svc.clock(), self.per_tick):

@@ -159,3 +159,15 @@ def test_only_operators_may_snooze(radar_stack):
     stack.driver.choose(VIEWER, alert, "radar_menu", f"mute-status|{STUCK}|handling")
     stack.slack.wait(lambda: any("may snooze or mute" in text_of(m) for m in stack.slack.messages if m.ephemeral_to))
     assert not stack.services.store.radar.muted(STUCK, "handling", datetime.now(UTC))
+
+
+def test_left_running_the_radar_alerts_within_two_intervals(tmp_path):
+    with LocalStack(
+        tmp_path / "t.db",
+        orders=[order(STUCK), order(FRESH, age=timedelta(hours=1))],
+        unstuck_radar_channel=CHANNEL,
+        unstuck_radar_interval=1,
+    ) as stack:
+        started = datetime.now(UTC)
+        [alert] = stack.slack.wait(lambda: alerts(stack), timeout=2.5)
+        assert STUCK in text_of(alert) and datetime.now(UTC) - started < timedelta(seconds=2.5)
