@@ -30,11 +30,13 @@ from bot.errors import OrderNotFound, RateLimited, VtexError
 from bot.radar_rules import FEED_STATUSES, WATCHED_STATUSES, assess
 from bot.radar_store import Alert
 from bot.services import Services
-from bot.vtex import VtexClient
+from bot.statuses import STATUSES
+from bot.vtex import OrderSummary, VtexClient
 
 log = logging.getLogger("unstuck.radar")
 
 SWEEP_EVERY = timedelta(minutes=15)
+FEED_FIRST = timedelta(days=3650)  # a change VTEX reported goes ahead of everything a sweep queued
 MAX_PAGES = 30  # List orders stops there
 FEED_BATCHES = 50  # feed reads per tick (of up to 10 items each)
 VTEX_LIMIT_PER_MINUTE = 6000
@@ -108,7 +110,8 @@ class Radar:
             items = self.vtex.feed_items(maxlot=10)
             if not items:
                 return
-            self.store.watch([i.order_id for i in items], self.svc.clock(), "feed")  # recorded, then committed
+            # Recorded (due before anything a sweep found), then committed: a crash re-reads, never loses.
+            self.store.watch([i.order_id for i in items], self.svc.clock() - FEED_FIRST, "feed")
             self.vtex.commit_feed([i.handle for i in items])
             report.feed_items += len(items)
 
@@ -132,11 +135,20 @@ class Radar:
         seen = 0
         page = first
         while True:
-            self.store.watch([o.order_id for o in page.orders], self.svc.clock(), "sweep")
+            self.store.discover([(o.order_id, self._earliest_stuck(o)) for o in page.orders], "sweep")
             seen += len(page.orders)
             if page.page >= min(page.pages, MAX_PAGES):
                 return seen
             page = self.vtex.list_orders(statuses, page=page.page + 1, created_from=created_from, created_to=created_to)
+
+    def _earliest_stuck(self, summary: OrderSummary) -> datetime:
+        """An order cannot be stuck before it has existed for its status's threshold: look at it no sooner."""
+        now = self.svc.clock()
+        info = STATUSES.get(summary.status)
+        limit = self.svc.thresholds.get(summary.status) or (info.expect if info else None)
+        if summary.creation_date is None or limit is None:
+            return now
+        return max(now, summary.creation_date + limit)
 
     def _look(self, report: TickReport) -> None:
         for order_id in self.store.due(self.svc.clock(), self.per_tick):

@@ -60,6 +60,17 @@ class RadarStore:
                 [(order_id, self._iso(due), reason) for order_id in order_ids],
             )
 
+    def discover(self, orders: list[tuple[str, datetime]], reason: str) -> None:
+        """Watch orders found by a sweep, each from when it could first be stuck; orders already watched keep
+        their own schedule (a sweep must not push every known order to the front again)."""
+        if not orders:
+            return
+        with self.database.write() as conn:
+            conn.executemany(
+                "INSERT INTO radar_watch VALUES (?, ?, ?) ON CONFLICT(order_id) DO NOTHING",
+                [(order_id, self._iso(due), reason) for order_id, due in orders],
+            )
+
     def reschedule(self, order_id: str, due: datetime | None) -> None:
         """Look at it again at `due`, or stop watching it (None)."""
         with self.database.write() as conn:

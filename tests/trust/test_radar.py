@@ -171,3 +171,18 @@ def test_left_running_the_radar_alerts_within_two_intervals(tmp_path):
         started = datetime.now(UTC)
         [alert] = stack.slack.wait(lambda: alerts(stack), timeout=2.5)
         assert STUCK in text_of(alert) and datetime.now(UTC) - started < timedelta(seconds=2.5)
+
+
+def test_a_sweep_never_pushes_known_orders_ahead_and_the_feed_goes_first(tmp_path):
+    from bot.store import Store
+
+    store = Store(tmp_path / "w.db").radar
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    store.discover([("A", now + timedelta(days=2)), ("B", now)], "sweep")
+    assert store.due(now, 10) == ["B"]  # A cannot be stuck before it is two days old
+    store.reschedule("B", now + timedelta(hours=1))
+    store.discover([("A", now), ("B", now)], "sweep")  # the next sweep finds both again
+    assert store.due(now, 10) == []  # and leaves their schedules alone
+    store.watch(["C"], now - timedelta(days=3650), "feed")
+    store.discover([("D", now)], "sweep")
+    assert store.due(now, 10) == ["C", "D"]  # what VTEX reported changed goes first
