@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/radar.py [--sweep-orders 100000] [--feed-items 2000] [--share 1.0]
 
-1. Sweep: a store with `--sweep-orders` open orders (handling, ready-for-handling, payment-pending; most
-   created in the last 30 days, some up to two years ago). The radar's sweep step (List orders per watched
+1. Sweep: a store with `--sweep-orders` open orders (handling, ready-for-handling, payment-pending; 80 % created
+   in the last day, 15 % in the week before, 5 % up to two years ago). The radar's sweep step (List orders per watched
    status, split by creation date past 30 pages) runs at `--share` of the account's 6,000 requests a
    minute: wall time, List orders calls, how many of them were split probes, and the radar process's
    memory (tracemalloc peak, peak RSS growth). The same at a tenth of the orders shows whether memory grows
@@ -74,14 +74,15 @@ def make_orders(scenario: str, n: int, now: datetime, seed: int = 13) -> list[di
     plain = demos["1500000000004-01"]  # ready-for-handling, nothing invoiced
     orders = []
     for i in range(n):
-        if scenario == "sweep":  # most recent, a few up to two years old
+        if scenario == "sweep":  # most created today, some this week, a few up to two years ago
             pick, status = rng.random(), SWEEP_MIX[-1][0]
             for name, weight in SWEEP_MIX:
                 if pick < weight:
                     status = name
                     break
                 pick -= weight
-            days = rng.uniform(0, 30) if rng.random() < 0.95 else rng.uniform(30, 720)
+            age = rng.random()
+            days = rng.uniform(0, 1) if age < 0.80 else rng.uniform(1, 7) if age < 0.95 else rng.uniform(7, 720)
             created = now - timedelta(days=days)
             changed = min(created + timedelta(hours=1), now)
             template = short if status == "handling" else plain
@@ -175,6 +176,11 @@ def serve_doubles(latency: float) -> None:
             for i, order_id in enumerate(ids):
                 vtex.set_status(order_id, "invoiced" if i % 5 == 4 else "handling")
             return 200, reply, json.dumps({"queued": vtex.feed_items_left()}).encode()
+        if target == "/bench/change":  # one order moves on: a feed item
+            order_id = data["order_id"]
+            status = "ready-for-handling" if vtex.order(order_id)["status"] == "handling" else "handling"
+            vtex.set_status(order_id, status)
+            return 200, reply, b"{}"
         if target == "/bench/state":
             with counted.lock:
                 calls = dict(counted.counts)
@@ -329,8 +335,10 @@ def sweep(tmp: Path, n: int, share: float, latency: float) -> dict[str, Any]:
 
         radar.vtex.list_orders = counting  # type: ignore[method-assign]
         runs = []
+        ahead = -1
         for label in ("first sweep", "periodic sweep"):
             if label == "periodic sweep":
+                ahead = feed_probe(radar, doubles, f"{1700000000000 + n - 1}-01")
                 # As if every order had been looked at since: each is due again only at its threshold.
                 later = radar.svc.clock() + timedelta(days=2)
                 with radar.store.database.write() as conn:
@@ -370,20 +378,23 @@ def sweep(tmp: Path, n: int, share: float, latency: float) -> dict[str, Any]:
                     "swept": report.swept,
                 }
             )
-        # Where a change the feed reports right now stands in the queue of orders to look at.
-        probe = "1699999999999-01"
-        radar.store.watch([probe], radar.svc.clock(), "feed")
-        row = radar.store.database.conn.execute(
-            "SELECT due_at FROM radar_watch WHERE order_id = ?", (probe,)
-        ).fetchone()
-        ahead = radar.store.database.conn.execute(
-            "SELECT count(*) FROM radar_watch WHERE due_at < ?", (row[0],)
-        ).fetchone()[0]
-        radar.store.reschedule(probe, None)
         rp.close()
         return {"n": n, "runs": runs, "ahead_of_feed": ahead}
     finally:
         doubles.close()
+
+
+def feed_probe(radar: Radar, doubles: Doubles, order_id: str) -> int:
+    """Right after a sweep, VTEX's feed reports that `order_id` (the newest order) moved on; the radar reads it
+    as in a tick. How many watched orders are due before it, i.e. looked at first?"""
+    radar._read_feed(TickReport())  # noqa: SLF001 - sets the feed filter (a feed holds later changes only)
+    doubles.post("/bench/change", {"order_id": order_id})
+    report = TickReport()
+    radar._read_feed(report)  # noqa: SLF001 - the feed step of a tick, alone
+    assert report.feed_items == 1, report
+    conn = radar.store.database.conn
+    row = conn.execute("SELECT due_at FROM radar_watch WHERE order_id = ?", (order_id,)).fetchone()
+    return int(conn.execute("SELECT count(*) FROM radar_watch WHERE due_at < ?", (row[0],)).fetchone()[0])
 
 
 def split_summary(pages: list[tuple[str, int, int, bool, int]]) -> list[tuple[str, int, int, int, int, int]]:
@@ -702,10 +713,11 @@ def part_sweep(tmp: Path, args: argparse.Namespace) -> None:
     per_tick = max(10, int(default_rate * DEFAULT_INTERVAL))
     looks = big["runs"][0]["due"]
     print(
-        f"after the sweep every swept order is due at once ({looks:,}), each then costs a Get order: "
-        f"{hours(looks / default_rate)} of requests at the default share, {math.ceil(looks / per_tick):,} ticks of "
-        f"{per_tick}; the periodic sweep (every 15 min) makes all {big['runs'][1]['due']:,} due again. A change "
-        f"the feed reports right after the sweep waits behind {big['ahead_of_feed']:,} swept orders."
+        f"after the first sweep {looks:,} of {big['n']:,} orders are due at once (old enough to be stuck), each a "
+        f"Get order: {hours(looks / default_rate)} of requests at the default share, {math.ceil(looks / per_tick):,} "
+        f"ticks of {per_tick}; the rest wait until they could be stuck. With every order looked at and due again "
+        f"in 2 days, the periodic sweep (every 15 min) left {big['runs'][1]['due']:,} due now. A change the feed "
+        f"reported right after the first sweep was due behind {big['ahead_of_feed']:,} watched orders."
     )
 
 
