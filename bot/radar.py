@@ -17,6 +17,7 @@ VTEX calls go through their own client, limited to a share of the account's 6,00
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -106,7 +107,9 @@ class Radar:
             if self.vtex.feed_config() is None:  # an integration's own filter is left alone
                 self.vtex.set_feed_config(list(FEED_STATUSES))
             self._feed_ready = True
-        for _ in range(FEED_BATCHES):
+        # A steady feed must not crowd out the orders waiting to be looked at: at most a third of the tick's
+        # requests go to the feed (a read and a commit per batch), and a short batch means it is drained.
+        for _ in range(min(FEED_BATCHES, max(1, self.per_tick // 6))):
             items = self.vtex.feed_items(maxlot=10)
             if not items:
                 return
@@ -114,6 +117,8 @@ class Radar:
             self.store.watch([i.order_id for i in items], self.svc.clock() - FEED_FIRST, "feed")
             self.vtex.commit_feed([i.handle for i in items])
             report.feed_items += len(items)
+            if len(items) < 10:
+                return
 
     def _sweep_due(self, now: datetime) -> bool:
         last = self.store.meta("last_sweep")
@@ -130,7 +135,9 @@ class Radar:
             low = created_from or datetime(2000, 1, 1, tzinfo=UTC)
             high = created_to or self.svc.clock()
             middle = low + (high - low) / 2
-            if high - low > timedelta(minutes=1):  # both ends count: an order on the middle is watched once
+            if high - low > timedelta(
+                milliseconds=2
+            ):  # the filter is exact to the millisecond  # both ends count: an order on the middle is watched once
                 return self._sweep_range(statuses, low, middle) + self._sweep_range(statuses, middle, high)
         seen = 0
         page = first
@@ -245,6 +252,7 @@ class Radar:
         """Tick every interval on the services' timers, for as long as the services run."""
 
         def tick() -> None:
+            started = time.monotonic()
             try:
                 report = self.tick()
                 if report.alerted or report.resolved:
@@ -254,7 +262,7 @@ class Radar:
                         report.resolved,
                         report.looked_at,
                     )
-            finally:
-                self.svc.later(tick, self.interval)
+            finally:  # a fixed period: a long tick is not followed by a whole interval of idleness
+                self.svc.later(tick, max(self.interval - (time.monotonic() - started), 0.05))
 
         self.svc.later(tick, 0.05)
