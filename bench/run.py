@@ -1,6 +1,11 @@
 """Benchmark: unstuck against a plain Bolt app, both answering /stuck through the same VTEX and Slack stand-ins.
 
     .venv/bin/python bench/run.py [--latency 0.3] [--levels 1,10,50,200] [--questions 400]
+    .venv/bin/python bench/run.py --replicas 2 --postgres "$UNSTUCK_TEST_POSTGRES_URL" --no-baseline
+
+With `--replicas N` it starts N `unstuck serve` processes, each on its own port, and the agents spread their
+questions over them as a load balancer would; with `--postgres SERVER_URL` they share a PostgreSQL database
+created for the run (and dropped after it) instead of the SQLite file.
 
 For each concurrency level N, N agents ask signed /stuck questions, each asking again as soon as its
 previous answer reached Slack (N questions always in flight), and it measures:
@@ -101,32 +106,49 @@ async def post(port: int, body: bytes, headers: dict[str, str], timeout: float =
 
 
 class Target:
-    def __init__(self, name: str, cmd: list[str], env: dict[str, str], port: int, health: bool):
-        self.name, self.cmd, self.env, self.port, self.health = name, cmd, env, port, health
+    """One app under test: a process, or several replicas (each on its own port) that share one database."""
+
+    def __init__(self, name: str, cmds: list[list[str]], env: dict[str, str], ports: list[int], health: bool):
+        self.name, self.cmds, self.env, self.ports, self.health = name, cmds, env, ports, health
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
 
     def start(self) -> float:
+        """Start every replica at once; the time until the last one answers /healthz."""
         started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            self.cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
-        )
+        for cmd, port in zip(self.cmds, self.ports, strict=True):
+            env = {**self.env, "PORT": str(port)}
+            self.procs.append(
+                subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+            )
+        for port in self.ports:
+            self._wait(port, started)
+        return time.perf_counter() - started
+
+    def _wait(self, port: int, started: float) -> None:
         while time.perf_counter() - started < 30:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
                     if not self.health:
-                        return time.perf_counter() - started
+                        return
                     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                     if s.recv(64).startswith(b"HTTP/1.1 200"):
-                        return time.perf_counter() - started
+                        return
             except OSError:
                 time.sleep(0.01)
         raise RuntimeError(f"{self.name} did not start")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def arrivals(slack_url: str) -> dict[str, float]:
@@ -172,7 +194,7 @@ async def closed_loop(target: Target, slack_url: str, workers: int, per_worker: 
         for i in range(per_worker):
             key, body, headers = question(slack_url, n * per_worker + i)
             sent = time.time()
-            status, ack = await post(target.port, body, headers)
+            status, ack = await post(target.ports[n % len(target.ports)], body, headers)  # round robin
             answered = float("nan")
             if status == 200:
                 at = (await get_json(slack_port, f"/bench/wait/{key}")).get("at")
@@ -186,9 +208,9 @@ async def closed_loop(target: Target, slack_url: str, workers: int, per_worker: 
 
 
 def run_level(target: Target, slack_url: str, workers: int, per_worker: int, doubles_pid: int) -> dict[str, float]:
-    cpu_before, doubles_before = cpu_seconds(target.proc.pid), cpu_seconds(doubles_pid)
+    cpu_before, doubles_before = sum(map(cpu_seconds, target.pids)), cpu_seconds(doubles_pid)
     results = asyncio.run(closed_loop(target, slack_url, workers, per_worker))
-    cpu = cpu_seconds(target.proc.pid) - cpu_before
+    cpu = sum(map(cpu_seconds, target.pids)) - cpu_before
     doubles_cpu = cpu_seconds(doubles_pid) - doubles_before
     ok = [(a, w) for s, a, w in results if s == 200 and a < 3.0 and w == w]
     acks, answers = [a for a, _ in ok], [w for _, w in ok]
@@ -290,12 +312,29 @@ def audit_timings(tmp: Path) -> dict[str, float]:
     }
 
 
+def postgres_database(url: str, *, create: bool) -> str:
+    """create: a new database on the server at `url`, its URL returned; else drop the database `url` names."""
+    import secrets
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"unstuck_bench_{secrets.token_hex(4)}" if create else parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}" if create else f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return parts._replace(path="/" + name).geturl()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--latency", type=float, default=0.3, help="VTEX double latency in seconds (default 0.3)")
     parser.add_argument("--levels", default="1,10,50,200", help="concurrency levels (default 1,10,50,200)")
     parser.add_argument("--questions", type=int, default=400, help="questions per level (default 400)")
     parser.add_argument("--workers", type=int, default=1, help="`unstuck serve --workers` (default 1)")
+    parser.add_argument("--replicas", type=int, default=1, help="`unstuck serve` processes, one port each")
+    parser.add_argument("--postgres", metavar="SERVER_URL", help="a PostgreSQL server: the replicas share a database")
+    parser.add_argument("--no-baseline", action="store_true", help="measure unstuck only")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
@@ -314,12 +353,13 @@ def main() -> None:
         SLACK_API_URL=urls["slack"] + "/api/",
         VTEX_BASE_URL=urls["vtex"],
         VTEX_ACCOUNT="bench",
-        UNSTUCK_DB=str(tmp / "bench.db"),
+        UNSTUCK_DB=str(tmp / "bench.db") if not args.postgres else postgres_database(args.postgres, create=True),
         UNSTUCK_OPERATORS="UOPS00001",
         UNSTUCK_USER_QUESTION_LIMIT="1000000",  # every simulated agent asks as one user
     )
     results: dict[str, dict[int, dict[str, float]]] = {}
     meta: dict[str, dict[str, float]] = {}
+    apps = ["unstuck"] if args.no_baseline else ["unstuck", "baseline"]
     try:
         for name, cmd, health in [
             (
@@ -339,12 +379,14 @@ def main() -> None:
             ),
             ("baseline", [sys.executable, str(ROOT / "bench" / "baseline_app.py")], False),
         ]:
-            port = free_port()
+            if name not in apps:
+                continue
+            ports = [free_port() for _ in range(args.replicas if name == "unstuck" else 1)]
             target = Target(
                 name,
-                [*cmd, "--port", str(port)] if name == "unstuck" else cmd,
-                {**base_env, "PORT": str(port)},
-                port,
+                [[*cmd, "--port", str(port)] if name == "unstuck" else cmd for port in ports],
+                base_env,
+                ports,
                 health,
             )
             start = target.start()
@@ -355,15 +397,19 @@ def main() -> None:
                     results[name][level] = run_level(
                         target, urls["slack"], level, max(args.questions // level, 2), doubles.pid
                     )
-                meta[name] = {"start_s": start, "rss_mb": peak_rss_mb(target.proc.pid)}
+                meta[name] = {"start_s": start, "rss_mb": max(map(peak_rss_mb, target.pids))}
             finally:
                 target.stop()
     finally:
         doubles.terminate()
+        if args.postgres:
+            postgres_database(base_env["UNSTUCK_DB"], create=False)
 
     lat = args.latency * 1000
+    store = f"PostgreSQL, {args.replicas} replica(s)" if args.postgres else f"SQLite, {args.replicas} replica(s)"
+    print(f"\nunstuck: {store}, --workers {args.workers} each")
     print(
-        f"\nVTEX latency {lat:.0f} ms; about {args.questions} questions per level, each of `concurrency` agents "
+        f"VTEX latency {lat:.0f} ms; about {args.questions} questions per level, each of `concurrency` agents "
         f"asking again as soon as its answer reached Slack; {os.cpu_count()} cores\n"
     )
     print(
@@ -383,6 +429,8 @@ def main() -> None:
             f"{name}: start to {'/healthz 200' if name == 'unstuck' else 'port open'} {m['start_s'] * 1000:.0f} ms,"
             f" peak RSS {m['rss_mb']:.1f} MB"
         )
+    if args.no_baseline or args.postgres:
+        return  # the 100,000-row timings below are for the SQLite file
     print("\nratios unstuck / baseline:")
     for level in levels:
         u, b = results["unstuck"][level], results["baseline"][level]

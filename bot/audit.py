@@ -16,12 +16,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bot.db import AuditError, Database
+from bot.db import AuditError, Connection, Database, DatabaseError
 
 __all__ = ["AuditError", "AuditLog", "VerifyResult", "Who", "row_hash"]
 
@@ -127,10 +126,10 @@ class AuditLog:
                     receipt=receipt,
                     detail=detail,
                 )
-        except sqlite3.Error as exc:
+        except DatabaseError as exc:
             raise AuditError(f"could not write the audit log ({exc})") from exc
 
-    def append_in(self, conn: sqlite3.Connection, kind: str, who: Who | None, **fields: Any) -> int:
+    def append_in(self, conn: Connection, kind: str, who: Who | None, **fields: Any) -> int:
         """Append inside the caller's transaction (so a state change and its row commit together)."""
         if self.key is None and self._keyed_from is not None:
             raise AuditError("this audit log is keyed: set UNSTUCK_AUDIT_KEY (or the signing secret) to write to it")
@@ -167,17 +166,24 @@ class AuditLog:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         return self.database.query(f"SELECT * FROM audit_log {clause} ORDER BY seq DESC LIMIT ?", [*params, limit])
 
-    def all_rows(self) -> Iterator[dict[str, Any]]:
-        yield from self.database.db.query("SELECT * FROM audit_log ORDER BY seq")
+    def all_rows(self, page: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every row in order, a page at a time (by seq, so neither backend holds the whole log in memory)."""
+        after = 0
+        while True:
+            rows = self.database.query("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", [after, page])
+            yield from rows
+            if len(rows) < page:
+                return
+            after = rows[-1]["seq"]
 
     def head(self) -> str:
-        row = self.database.conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        row = self.database.one("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         return f"{row[0]}:{row[1]}" if row else f"0:{GENESIS}"
 
     # -- checking ---------------------------------------------------------------------------------------
 
     def verify(self, expect_head: str | None = None) -> VerifyResult:
-        meta = dict(self.database.conn.execute("SELECT name, value FROM audit_meta").fetchall())
+        meta = dict(self.database.fetch("SELECT name, value FROM audit_meta"))
         keyed = "keyed_from" in meta
         if keyed and (self.key is None or key_fingerprint(self.key) != meta.get("key_fingerprint")):
             return VerifyResult(
@@ -205,13 +211,16 @@ class AuditLog:
 
     def _verify_actions(self, chain: VerifyResult) -> VerifyResult:
         """Every action's state must be the last state the chain recorded for it."""
-        recorded = dict(
-            self.database.conn.execute(
-                "SELECT action_id, outcome FROM audit_log WHERE seq IN "
-                "(SELECT max(seq) FROM audit_log WHERE action_id IS NOT NULL GROUP BY action_id)"
-            ).fetchall()
-        )
-        for action_id, state in self.database.conn.execute("SELECT id, state FROM actions ORDER BY id").fetchall():
+        # One snapshot for both reads: on a live database an action may change state between two reads.
+        with self.database.snapshot() as conn:
+            recorded = dict(
+                conn.execute(
+                    "SELECT action_id, outcome FROM audit_log WHERE seq IN "
+                    "(SELECT max(seq) FROM audit_log WHERE action_id IS NOT NULL GROUP BY action_id)"
+                ).fetchall()
+            )
+            actions = conn.execute("SELECT id, state FROM actions ORDER BY id").fetchall()
+        for action_id, state in actions:
             chained = recorded.pop(action_id, None)
             if chained is None and state == "pending":
                 continue  # claimed a moment ago; its first row comes before any call to VTEX
@@ -228,7 +237,7 @@ class AuditLog:
         if not seq_text.isdigit():
             return VerifyResult(False, chain.rows, None, "--expect-head must look like SEQ:HASH, as verify printed it")
         seq = int(seq_text)
-        row = self.database.conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+        row = self.database.one("SELECT hash FROM audit_log WHERE seq = ?", (seq,))
         if seq == 0 and mac == GENESIS:
             return chain
         if row is None:

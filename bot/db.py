@@ -1,12 +1,22 @@
-"""The SQLite database every store shares: one connection per thread, one writer at a time, migrations.
+"""The database every store shares, SQLite or PostgreSQL, behind one small interface.
 
-Connections are per thread (listeners and the work pool run on threads); WAL lets readers run beside
-the writer. Each write is one IMMEDIATE transaction, so the writer lock is taken up front and a
-check-then-insert (a claim, the chain head) cannot race another thread or process. The file is created
-readable by its owner only: it holds who did what, and reply URLs while an action runs.
+`UNSTUCK_DB` is a path (SQLite, the embedded default) or a `postgresql://` URL (PostgreSQL, for several
+`unstuck serve` replicas on any hosts). The stores (audit log, action ledger, Slack deliveries, form state,
+the radar's state) speak only this interface: `write()` is one transaction in which no other writer runs,
+`query()`/`fetch()`/`one()` read, statements use `?` placeholders, and the two backends' errors surface as
+one `IntegrityError` (a unique key said no) and one `DatabaseError` (anything else).
 
-The stores themselves (audit log, action ledger, Slack deliveries, form state) live in their own
-modules; their tables are created here, in one ordered list of migrations.
+One writer at a time on both backends, on purpose: a claim (check, then insert), the head of the audit
+chain (read the last row, then append) and every compare-and-set need exactly that, and the write rate of
+this app (a few rows per question or action) is far below what one writer handles.
+- SQLite: connections are per thread (listeners and the work pool run on threads); WAL lets readers run
+  beside the writer; each write is one IMMEDIATE transaction, so the writer lock is taken up front. The file
+  is created readable by its owner only: it holds who did what, and reply URLs while an action runs.
+- PostgreSQL: bot/db_postgres.py, where each write transaction first takes one transaction-level advisory
+  lock, which serialises writers across every replica on every host the same way.
+
+The tables are created by ordered lists of migrations, one per backend with the same names: a migration
+once shipped is never edited, a new one goes at the end of both lists.
 """
 
 from __future__ import annotations
@@ -14,18 +24,140 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 class AuditError(Exception):
     """The database could not record something; callers must not act on VTEX after this."""
 
+
+class DatabaseError(Exception):
+    """A statement failed (either backend); the message never holds credentials."""
+
+
+class IntegrityError(DatabaseError):
+    """A unique key or constraint refused the write: someone else got there first."""
+
+
+Params = Sequence[Any]
+
+
+class Cursor(Protocol):
+    """What a statement gives back, the same on both backends (rows are tuples)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    @property
+    def lastrowid(self) -> int | None: ...
+
+    @property
+    def description(self) -> Sequence[Sequence[Any]]:
+        """One entry per result column, its name first (empty for a statement without rows)."""
+        ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    """A connection inside `Database.write()` (or `snapshot()`): `?` placeholders on both backends."""
+
+    def execute(self, sql: str, params: Params = ()) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    return str(target).startswith(("postgresql://", "postgres://"))
+
+
+def redact(target: str | Path) -> str:
+    """The database as it may be shown: a URL without its password (in the authority or the query)."""
+    text = str(target)
+    if not is_postgres_url(text):
+        return text
+    try:
+        parts = urlsplit(text)
+        netloc = parts.netloc
+        if "@" in netloc:
+            auth, _, host = netloc.rpartition("@")
+            user = auth.split(":", 1)[0]
+            netloc = f"{user}:***@{host}" if ":" in auth else f"{user}@{host}"
+        query = urlencode(
+            [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        )
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return "postgresql://***"
+
+
+class Database(ABC):
+    """The interface every store uses; `bot.store.open_database()` picks the implementation."""
+
+    backend: str  # "sqlite" or "postgresql"
+    clock: Callable[[], datetime]
+
+    @property
+    @abstractmethod
+    def path(self) -> str:
+        """Where the data is, safe to print: a file path, or a URL without its password."""
+
+    @abstractmethod
+    def write(self) -> AbstractContextManager[Connection]:
+        """A context manager: one transaction, no other writer anywhere until it ends; yields a `Connection`."""
+
+    @abstractmethod
+    def snapshot(self) -> AbstractContextManager[Connection]:
+        """A context manager: a read-only transaction that sees one consistent state; yields a `Connection`."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        """Rows as dicts."""
+
+    @abstractmethod
+    def fetch(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        """Rows as tuples."""
+
+    @abstractmethod
+    def migrate(self) -> list[str]:
+        """Apply the migrations not applied yet (once, even when several processes start together)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def ids_copied(self, conn: Connection) -> None:
+        """After rows were copied in with their ids: new rows must get ids above them. SQLite's rowid tables
+        continue after the largest id by themselves; PostgreSQL overrides this."""
+        del conn
+
+    def one(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
+        rows = self.fetch(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row (an aggregate's value); None when there is no row."""
+        row = self.one(sql, params)
+        return row[0] if row else None
+
+    def now(self) -> str:
+        return self.clock().astimezone(UTC).isoformat(timespec="milliseconds")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path}>"
+
+
+# -- SQLite ---------------------------------------------------------------------------------------------------
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -143,23 +275,84 @@ MIGRATIONS: list[tuple[str, str]] = [
 ]
 
 
-class Database:
+def _translate(exc: sqlite3.Error) -> DatabaseError:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return IntegrityError(str(exc))
+    return DatabaseError(str(exc))
+
+
+class _SqliteCursor:
+    def __init__(self, cursor: sqlite3.Cursor):
+        self._cursor = cursor
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def description(self) -> Sequence[Sequence[Any]]:
+        return self._cursor.description or ()
+
+    def fetchone(self) -> Any:
+        try:
+            return self._cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return self._cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+
+
+class _SqliteConnection:
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        try:
+            return _SqliteCursor(self._conn.execute(sql, params))
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        try:
+            self._conn.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+
+
+class SqliteDatabase(Database):
+    backend = "sqlite"
+
     def __init__(self, path: str | Path, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
-        self.path = str(path)
+        self._path = str(path)
         self.clock = clock
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            _create_private(self.path)
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self._path)
         self.migrate()
 
     @property
+    def path(self) -> str:
+        return self._path
+
+    @property
     def db(self) -> sqlite_utils.Database:
+        """This thread's connection, as sqlite-utils (SQLite only: tests and tools poke the file with it)."""
         db = getattr(self._local, "db", None)
         if db is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            import sqlite_utils  # here, not at the top: `unstuck why` and the CLI's start need no database
+
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
@@ -171,10 +364,20 @@ class Database:
 
     @property
     def conn(self) -> sqlite3.Connection:
+        """This thread's raw connection (SQLite only; the stores go through `write()` and the readers)."""
         return self.db.conn
 
-    def query(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.query(sql, params)]
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        try:
+            return [dict(r) for r in self.db.query(sql, params)]
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+
+    def fetch(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
 
     def close(self) -> None:
         with self._lock:
@@ -187,7 +390,7 @@ class Database:
         self._local = threading.local()
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[Connection]:
         """One IMMEDIATE transaction: the writer lock is taken up front, so check-then-write cannot race."""
         conn = self.conn
         try:
@@ -195,15 +398,26 @@ class Database:
         except sqlite3.Error as exc:
             raise AuditError(f"the audit database is not writable ({exc})") from exc
         try:
-            yield conn
+            yield _SqliteConnection(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         else:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise _translate(exc) from exc
 
-    def now(self) -> str:
-        return self.clock().astimezone(UTC).isoformat(timespec="milliseconds")
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A deferred transaction: in WAL mode its first read fixes what every later read in it sees."""
+        conn = self.conn
+        conn.execute("BEGIN")
+        try:
+            yield _SqliteConnection(conn)
+        finally:
+            conn.execute("ROLLBACK")
 
     def migrate(self) -> list[str]:
         db = self.db

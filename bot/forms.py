@@ -31,9 +31,7 @@ class Forms:
 
     def get(self, key: str) -> dict[str, Any] | None:
         cutoff = (self.database.clock() - KEEP).isoformat(timespec="milliseconds")
-        row = self.database.conn.execute(
-            "SELECT data FROM forms WHERE key = ? AND created_at >= ?", (key, cutoff)
-        ).fetchone()
+        row = self.database.one("SELECT data FROM forms WHERE key = ? AND created_at >= ?", (key, cutoff))
         return json.loads(row[0]) if row else None
 
     def update(self, key: str, data: dict[str, Any]) -> None:

@@ -13,7 +13,6 @@ never settle an action whose owner is still posting (its lease has not expired).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.audit import AuditLog, Who
-from bot.db import AuditError, Database
+from bot.db import AuditError, Connection, Database, DatabaseError, IntegrityError
 
 PARTIAL = "add_partial_invoice"
 RESEND = "resend_invoice"
@@ -112,17 +111,17 @@ class ActionLedger:
                     ),
                 )
                 return Claim(int(cursor.lastrowid or 0))
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             # Another process won between our check and our insert (only possible across databases
             # that do not serialise writers): report its row.
             with self.database.write() as conn:
                 found = self._duplicate(conn, click_key, key, account, order_id, action)
             return found or Claim(None, {"state": State.PENDING}, "business")
-        except sqlite3.Error as exc:
+        except DatabaseError as exc:
             raise AuditError(f"could not record the action ({exc})") from exc
 
     def _duplicate(
-        self, conn: sqlite3.Connection, click_key: str, key: str, account: str, order_id: str, action: str
+        self, conn: Connection, click_key: str, key: str, account: str, order_id: str, action: str
     ) -> Claim | None:
         same_click = _one(conn, "SELECT * FROM actions WHERE click_key = ?", (click_key,))
         if same_click:
@@ -264,7 +263,7 @@ class ActionLedger:
                     detail=detail or error,
                 )
                 return action
-        except sqlite3.Error as exc:
+        except DatabaseError as exc:
             raise AuditError(f"could not record the outcome ({exc})") from exc
 
     # -- reading ------------------------------------------------------------------------------------------
@@ -289,12 +288,13 @@ class ActionLedger:
 
     def count(self, *, since: timedelta, order_id: str | None = None, user_id: str | None = None) -> int:
         column, value = ("order_id", order_id) if order_id else ("user_id", user_id)
-        row = self.database.conn.execute(
-            f"SELECT count(*) FROM actions WHERE {column} = ? AND created_at >= ? "
-            "AND state IN ('pending','unknown','succeeded','failed')",
-            (value, self._at(-since)),
-        ).fetchone()
-        return int(row[0])
+        return int(
+            self.database.scalar(
+                f"SELECT count(*) FROM actions WHERE {column} = ? AND created_at >= ? "
+                "AND state IN ('pending','unknown','succeeded','failed')",
+                (value, self._at(-since)),
+            )
+        )
 
     def last_succeeded(self, account: str, order_id: str, action: str, invoice_number: str) -> dict[str, Any] | None:
         rows = self.database.query(
@@ -308,7 +308,7 @@ class ActionLedger:
         return self.database.query("SELECT * FROM actions ORDER BY id DESC LIMIT ?", [limit])
 
 
-def _one(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> dict[str, Any] | None:
+def _one(conn: Connection, sql: str, params: tuple[Any, ...]) -> dict[str, Any] | None:
     cursor = conn.execute(sql, params)
     row = cursor.fetchone()
     if row is None:

@@ -7,12 +7,12 @@ nothing else about them is kept, so a store with 100,000 open orders costs one s
 
 from __future__ import annotations
 
-import sqlite3
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.db import Database
+from bot.db import Database, IntegrityError
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,9 @@ class RadarStore:
             return
         with self.database.write() as conn:
             conn.executemany(
-                "INSERT INTO radar_watch VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET "
-                "due_at = min(due_at, excluded.due_at), reason = excluded.reason",
+                "INSERT INTO radar_watch VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE SET due_at = CASE "
+                "WHEN excluded.due_at < radar_watch.due_at THEN excluded.due_at ELSE radar_watch.due_at END, "
+                "reason = excluded.reason",
                 [(order_id, self._iso(due), reason) for order_id in order_ids],
             )
 
@@ -80,13 +81,14 @@ class RadarStore:
                 conn.execute("UPDATE radar_watch SET due_at = ? WHERE order_id = ?", (self._iso(due), order_id))
 
     def due(self, now: datetime, limit: int) -> list[str]:
-        rows = self.database.conn.execute(
-            "SELECT order_id FROM radar_watch WHERE due_at <= ? ORDER BY due_at LIMIT ?", (self._iso(now), limit)
-        ).fetchall()
+        rows = self.database.fetch(
+            "SELECT order_id FROM radar_watch WHERE due_at <= ? ORDER BY due_at, order_id LIMIT ?",
+            (self._iso(now), limit),
+        )
         return [r[0] for r in rows]
 
     def watched(self) -> int:
-        return int(self.database.conn.execute("SELECT count(*) FROM radar_watch").fetchone()[0])
+        return int(self.database.scalar("SELECT count(*) FROM radar_watch"))
 
     # -- alerts -------------------------------------------------------------------------------------------
 
@@ -118,7 +120,7 @@ class RadarStore:
                     ),
                 )
             return True
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             return False
 
     def posted(self, order_id: str, situation: str, ts: str) -> None:
@@ -140,7 +142,10 @@ class RadarStore:
         if order_id:
             sql += " AND order_id = ?"
             params.append(order_id)
-        return [_alert(r) for r in self.database.query(sql + " ORDER BY stuck_since, posted_at", params)]
+        return [
+            _alert(r)
+            for r in self.database.query(sql + " ORDER BY coalesce(stuck_since, ''), posted_at, order_id", params)
+        ]
 
     def resolve(self, alert: Alert, resolution: str, now: datetime) -> bool:
         with self.database.write() as conn:
@@ -169,17 +174,17 @@ class RadarStore:
             )
 
     def muted(self, order_id: str, status: str | None, now: datetime) -> bool:
-        row = self.database.conn.execute(
+        row = self.database.one(
             "SELECT 1 FROM radar_mutes WHERE ((kind = 'order' AND key = ?) OR (kind = 'status' AND key = ?)) "
             "AND (until IS NULL OR until > ?) LIMIT 1",
             (order_id, status or "", self._iso(now)),
-        ).fetchone()
+        )
         return row is not None
 
     # -- bookkeeping --------------------------------------------------------------------------------------
 
     def meta(self, name: str) -> str | None:
-        row = self.database.conn.execute("SELECT value FROM radar_meta WHERE name = ?", (name,)).fetchone()
+        row = self.database.one("SELECT value FROM radar_meta WHERE name = ?", (name,))
         return str(row[0]) if row else None
 
     def set_meta(self, name: str, value: str) -> None:
@@ -188,3 +193,36 @@ class RadarStore:
                 "INSERT INTO radar_meta VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                 (name, value),
             )
+
+    # -- leadership: one radar at a time across processes and hosts ---------------------------------------
+
+    def lead(self, owner: str, now: datetime, ttl: timedelta) -> tuple[bool, str | None]:
+        """Take or renew the radar's lease for `owner` until now + ttl, unless another owner holds a lease
+        that has not run out. Returns whether `owner` leads now, and who led before (None: nobody)."""
+        with self.database.write() as conn:
+            row = conn.execute("SELECT value FROM radar_meta WHERE name = 'leader'").fetchone()
+            current = json.loads(row[0]) if row else {}
+            before = current.get("owner")
+            if before not in (None, owner) and current.get("until", "") > self._utc(now):
+                return False, before
+            conn.execute(
+                "INSERT INTO radar_meta VALUES ('leader', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (json.dumps({"owner": owner, "until": self._utc(now + ttl)}),),
+            )
+            return True, before
+
+    def release(self, owner: str) -> None:
+        """Hand the lease on at once (a clean stop): another process need not wait for it to run out."""
+        with self.database.write() as conn:
+            row = conn.execute("SELECT value FROM radar_meta WHERE name = 'leader'").fetchone()
+            if row and json.loads(row[0]).get("owner") == owner:
+                conn.execute("DELETE FROM radar_meta WHERE name = 'leader'")
+
+    def leader(self) -> dict[str, str] | None:
+        """The lease as stored ({"owner", "until"}), or None."""
+        value = self.meta("leader")
+        return json.loads(value) if value else None
+
+    def _utc(self, moment: datetime) -> str:
+        # Leases are compared as text across hosts: one time zone and one format for every writer.
+        return moment.astimezone(UTC).isoformat(timespec="milliseconds")

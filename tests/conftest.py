@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -18,8 +22,78 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 #   relative path is taken from the repository root). The tests against VTEX's own text run only with it; the
 #   seeded FAQ entry is read from the export's sibling folder `../../seeds`.
 # UNSTUCK_SCREENSHOTS: where the browser tests save screenshots (see tests/playground/test_browser.py).
+# UNSTUCK_TEST_POSTGRES_URL: a PostgreSQL server the tests may create databases on (`eval "$(bench/pg.sh
+#   start)"`; .ci/run starts one). The tests parametrized over both backends run their PostgreSQL half only
+#   with it, each in a database of its own, created for the test and dropped after it.
 VTEX_ARTICLES = "UNSTUCK_VTEX_ARTICLES"
-TEST_SETTINGS = (VTEX_ARTICLES, "UNSTUCK_SCREENSHOTS")
+POSTGRES = "UNSTUCK_TEST_POSTGRES_URL"
+TEST_SETTINGS = (VTEX_ARTICLES, "UNSTUCK_SCREENSHOTS", POSTGRES)
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def postgres_server() -> str:
+    """The server URL from UNSTUCK_TEST_POSTGRES_URL; the calling test is skipped without one."""
+    url = os.environ.get(POSTGRES)
+    if not url:
+        pytest.skip(
+            f"{POSTGRES} is not set: the PostgreSQL tests run against a server it names "
+            '(`eval "$(bench/pg.sh start)"`; .ci/run starts one)'
+        )
+    return url
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database on the test server, for one test; dropped afterwards."""
+    import psycopg
+
+    server = postgres_server()
+    name = f"unstuck_test_{secrets.token_hex(6)}"
+    parts = urlsplit(server)
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def raw_execute(target: str, *statements: str) -> None:
+    """Statements outside the app, as someone with write access to the database would run them."""
+    if target.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as conn:
+            for statement in statements:
+                conn.execute(statement.encode())
+    else:
+        import sqlite3
+
+        conn = sqlite3.connect(target, isolation_level=None)
+        for statement in statements:
+            conn.execute(statement)
+        conn.close()
+
+
+def edit_audit_row(target: str, seq: int, detail: str) -> None:
+    """Change an audit row behind the app's back, past the append-only triggers (as the file's owner or a
+    database superuser can)."""
+    if target.startswith("postgresql://"):
+        raw_execute(target, "ALTER TABLE audit_log DISABLE TRIGGER USER")
+    else:
+        raw_execute(target, "DROP TRIGGER audit_log_no_update")
+    raw_execute(target, f"UPDATE audit_log SET detail = '{detail}' WHERE seq = {int(seq)}")
+
+
+@pytest.fixture(params=BACKENDS)
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a test's store lives, once per backend: a SQLite file, then a fresh PostgreSQL database (a URL)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "unstuck.db")
+    else:
+        with fresh_postgres_database() as url:
+            yield url
 
 
 def vtex_articles(*parts: str) -> Path:
@@ -48,6 +122,15 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if key.startswith(("SLACK_", "VTEX_", "UNSTUCK_")) and key not in TEST_SETTINGS:
             monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def any_stack(db_target: str):
+    """As `stack`, once on SQLite and once on PostgreSQL."""
+    from bot.doubles.stack import LocalStack
+
+    with LocalStack(db_target) as running:
+        yield running
 
 
 @pytest.fixture

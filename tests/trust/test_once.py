@@ -1,6 +1,6 @@
 """One fix, one invoice: races with a slow VTEX, a lost answer, a reconcile, a second operator; and the
 invoices an agent would send for the orders that broke the first version (over real HTTP, with the
-VTEX double enforcing VTEX's published request schema)."""
+VTEX double enforcing VTEX's published request schema). Each runs on SQLite and on PostgreSQL."""
 
 import threading
 import time
@@ -17,6 +17,13 @@ from tests.handlers.helpers import buttons, cards, text_of, wait_card
 
 # A date in the past whatever the hour the suite runs at (today at 09:30 is in the future before 09:30).
 VALID = {"number_block": "NF-2", "date_block": "2026-11-27", "time_block": "09:30"}
+
+
+@pytest.fixture
+def stack(db_target):
+    """Every test here runs on both backends: once on SQLite, once on PostgreSQL (tests/conftest.py)."""
+    with LocalStack(db_target) as running:
+        yield running
 
 
 def ask(stack, order_id, n=1):
@@ -48,8 +55,8 @@ def posted(stack):
     return [p.json() for p in stack.vtex.invoice_posts()]
 
 
-def test_a_reconcile_during_a_slow_post_leaves_it_alone(tmp_path):
-    with LocalStack(tmp_path / "a.db", vtex_timeout=5.0) as stack:
+def test_a_reconcile_during_a_slow_post_leaves_it_alone(db_target):
+    with LocalStack(db_target, vtex_timeout=5.0) as stack:
         card = ask(stack, "1500000000001-01")
         open_form(stack, card)
         stack.driver.submit(OPERATOR, VALID)
@@ -66,8 +73,8 @@ def test_a_reconcile_during_a_slow_post_leaves_it_alone(tmp_path):
         assert [a["state"] for a in stack.services.store.ledger.latest_per_action(5)] == ["succeeded"]
 
 
-def test_an_invoice_vtex_stores_after_the_timeout_is_never_sent_twice(tmp_path):
-    with LocalStack(tmp_path / "a.db", settle_every=0.2, unstuck_settle_after=30) as stack:
+def test_an_invoice_vtex_stores_after_the_timeout_is_never_sent_twice(db_target):
+    with LocalStack(db_target, settle_every=0.2, unstuck_settle_after=30) as stack:
         card = ask(stack, "1500000000001-01")
         open_form(stack, card)
         stack.driver.submit(OPERATOR, VALID)
@@ -100,8 +107,8 @@ def test_an_invoice_vtex_stores_after_the_timeout_is_never_sent_twice(tmp_path):
         assert len(stack.vtex.stored_invoices("1500000000001-01")) == 2  # NF10001 and NF-2, nothing more
 
 
-def test_an_unanswered_post_vtex_never_stored_is_released_only_after_the_settle_time(tmp_path):
-    with LocalStack(tmp_path / "a.db", settle_every=0.2, unstuck_settle_after=1) as stack:
+def test_an_unanswered_post_vtex_never_stored_is_released_only_after_the_settle_time(db_target):
+    with LocalStack(db_target, settle_every=0.2, unstuck_settle_after=1) as stack:
         card = ask(stack, "1500000000001-01")
         open_form(stack, card)
         stack.driver.submit(OPERATOR, VALID)
@@ -119,8 +126,8 @@ def test_an_unanswered_post_vtex_never_stored_is_released_only_after_the_settle_
         assert len(stack.vtex.stored_invoices("1500000000001-01")) == 2
 
 
-def test_a_resend_can_be_repeated_on_purpose_after_the_window(tmp_path):
-    with LocalStack(tmp_path / "a.db", unstuck_resend_window=1) as stack:
+def test_a_resend_can_be_repeated_on_purpose_after_the_window(db_target):
+    with LocalStack(db_target, unstuck_resend_window=1) as stack:
         card = ask(stack, "1500000000002-01")
         stack.driver.click(OPERATOR, card, "resend_invoice")
         wait_card(stack, card.ts, "resent to VTEX")
@@ -179,8 +186,8 @@ def two_skus():
     )
 
 
-def test_fifty_reais_on_a_hundred_and_sixty_claims_only_the_mug(tmp_path):
-    with LocalStack(tmp_path / "a.db", orders=[two_skus()]) as stack:
+def test_fifty_reais_on_a_hundred_and_sixty_claims_only_the_mug(db_target):
+    with LocalStack(db_target, orders=[two_skus()]) as stack:
         card = ask(stack, "1234567890123-01")
         open_form(stack, card)
         reply = stack.driver.submit(OPERATOR, {**VALID, "value_block": "50,00"})
@@ -201,7 +208,7 @@ def test_fifty_reais_on_a_hundred_and_sixty_claims_only_the_mug(tmp_path):
         assert stack.vtex.order("1234567890123-01")["status"] == "invoiced"
 
 
-def test_null_change_values_and_naive_dates_are_read_and_acted_on(tmp_path):
+def test_null_change_values_and_naive_dates_are_read_and_acted_on(db_target):
     order = order_json(
         value=8000,
         invoices=[
@@ -222,7 +229,7 @@ def test_null_change_values_and_naive_dates_are_read_and_acted_on(tmp_path):
         changesAttachment={"id": "c", "changesData": [{"reason": "x", "discountValue": None, "incrementValue": None}]},
         lastChange=(datetime.now(UTC) - timedelta(days=3)).isoformat(),
     )
-    with LocalStack(tmp_path / "a.db", orders=[order]) as stack:
+    with LocalStack(db_target, orders=[order]) as stack:
         card = ask(stack, "1234567890123-01")
         assert "Resend invoice NF-1" in text_of(card)
         stack.driver.click(OPERATOR, card, "resend_invoice")
@@ -232,13 +239,13 @@ def test_null_change_values_and_naive_dates_are_read_and_acted_on(tmp_path):
         assert stack.services.store.ledger.open() == []
 
 
-def test_a_sixty_item_order_gets_a_working_form(tmp_path):
+def test_a_sixty_item_order_gets_a_working_form(db_target):
     items = [
         {"id": str(1000 + i), "name": f"Item {i} " + "x" * 80, "quantity": 1, "price": 100, "sellingPrice": 100}
         for i in range(60)
     ]
     order = order_json(value=6000 + 990, items=items, lastChange=(datetime.now(UTC) - timedelta(days=3)).isoformat())
-    with LocalStack(tmp_path / "a.db", orders=[order]) as stack:
+    with LocalStack(db_target, orders=[order]) as stack:
         card = ask(stack, "1234567890123-01")
         view = open_form(stack, card)
         assert len([b for b in view["blocks"] if b.get("block_id", "").startswith("item_")]) == 60

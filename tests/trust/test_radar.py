@@ -1,5 +1,5 @@
 """The stuck-order radar end to end, over real HTTP: VTEX's feed and List orders on one side, Slack's
-chat.postMessage and chat.update on the other, and the database in between."""
+chat.postMessage and chat.update on the other, and the database in between (SQLite and PostgreSQL)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -25,14 +25,14 @@ STUCK, FRESH, DONE = "1600000000001-01", "1600000000002-01", "1600000000003-01"
 
 
 @pytest.fixture
-def radar_stack(tmp_path):
+def radar_stack(db_target):
     orders = [
         order(STUCK),  # handling for 3 days, short of its value: stuck
         order(FRESH, age=timedelta(hours=1)),  # changed an hour ago: not stuck yet
         order(DONE, "invoiced", invoices=[invoice("NF-3", 10000)]),
     ]
     with LocalStack(
-        tmp_path / "r.db", orders=orders, unstuck_radar_channel=CHANNEL, unstuck_radar_interval=1, radar_ticks=False
+        db_target, orders=orders, unstuck_radar_channel=CHANNEL, unstuck_radar_interval=1, radar_ticks=False
     ) as stack:
         yield stack
 
@@ -67,9 +67,11 @@ def test_the_radar_alert_is_updated_in_place_when_the_order_is_invoiced(radar_st
 def test_a_restart_never_alerts_twice(radar_stack):
     stack = radar_stack
     stack.radar.tick()
+    stack.radar.release()  # the first process stops
     again = build_radar(stack.bot, stack.settings)  # a new process on the same database
     assert isinstance(again, Radar)
     again.tick()
+    assert again.leading  # it did look, and found the alert already claimed
     again.tick()
     assert len(alerts(stack)) == 1
 
@@ -161,9 +163,9 @@ def test_only_operators_may_snooze(radar_stack):
     assert not stack.services.store.radar.muted(STUCK, "handling", datetime.now(UTC))
 
 
-def test_left_running_the_radar_alerts_within_two_intervals(tmp_path):
+def test_left_running_the_radar_alerts_within_two_intervals(db_target):
     with LocalStack(
-        tmp_path / "t.db",
+        db_target,
         orders=[order(STUCK), order(FRESH, age=timedelta(hours=1))],
         unstuck_radar_channel=CHANNEL,
         unstuck_radar_interval=1,
@@ -173,10 +175,11 @@ def test_left_running_the_radar_alerts_within_two_intervals(tmp_path):
         assert STUCK in text_of(alert) and datetime.now(UTC) - started < timedelta(seconds=2.5)
 
 
-def test_a_sweep_never_pushes_known_orders_ahead_and_the_feed_goes_first(tmp_path):
+def test_a_sweep_never_pushes_known_orders_ahead_and_the_feed_goes_first(db_target):
     from bot.store import Store
 
-    store = Store(tmp_path / "w.db").radar
+    opened = Store(db_target)
+    store = opened.radar
     now = datetime(2026, 12, 1, 12, tzinfo=UTC)
     store.discover([("A", now + timedelta(days=2)), ("B", now)], "sweep")
     assert store.due(now, 10) == ["B"]  # A cannot be stuck before it is two days old
@@ -186,3 +189,4 @@ def test_a_sweep_never_pushes_known_orders_ahead_and_the_feed_goes_first(tmp_pat
     store.watch(["C"], now - timedelta(days=3650), "feed")
     store.discover([("D", now)], "sweep")
     assert store.due(now, 10) == ["C", "D"]  # what VTEX reported changed goes first
+    opened.close()
