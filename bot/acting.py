@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose
 from bot.errors import VtexError
+from bot.i18n import N_, _, ngettext
 from bot.invoices import InvalidInvoice, InvoiceRequest, PartialDraft, partial_request, resend_request
 from bot.ledger import Claim, LeaseLost, State
 from bot.mrkdwn import escape, mention, slack_date
@@ -30,7 +31,7 @@ from bot.vtex import VtexClient
 log = logging.getLogger("unstuck.acting")
 
 HOUR = timedelta(hours=1)
-NO_RECORD = (
+NO_RECORD = N_(
     "Nothing was sent: the audit log could not be written, and the bot never acts without a record. "
     "Tell whoever runs the bot."
 )
@@ -120,7 +121,7 @@ class Actor:
             )
         except Exception as exc:  # noqa: BLE001 - no record, no call, whatever broke
             log.error("could not claim an invoice action on %s: %s", intent.order_id, exc)
-            return Outcome("failed", NO_RECORD)
+            return Outcome("failed", _(NO_RECORD))
         if not claim.is_new:
             return self._duplicate(claim, who, intent)
         action_id = claim.action_id
@@ -145,7 +146,9 @@ class Actor:
             self._finish(action_id, State.FAILED, http_status=exc.status_code, error=f"re-read failed: {exc}")
             return Outcome(
                 "failed",
-                f"Nothing was sent: the bot could not re-read the order first. {escape(str(exc))}",
+                _("Nothing was sent: the bot could not re-read the order first. {error}").format(
+                    error=escape(str(exc))
+                ),
                 action_id=action_id,
                 http_status=exc.status_code,
             )
@@ -153,21 +156,28 @@ class Actor:
             request = self._still_valid(order, intent)
         except _Stale as stale:
             self._finish(action_id, State.REFUSED, error=f"stale: {stale}")
-            return Outcome("stale", f"Nothing was sent: {escape(str(stale))}", order=order, action_id=action_id)
+            return Outcome(
+                "stale",
+                _("Nothing was sent: {reason}").format(reason=escape(str(stale))),
+                order=order,
+                action_id=action_id,
+            )
         try:
             self.store.ledger.mark_posting(action_id, self.timing.post_lease, order.money(request.invoice_value))
         except LeaseLost:
             self._finish(action_id, State.FAILED, error="lease ran out before the POST; VTEX not called")
             return Outcome(
                 "failed",
-                "Nothing was sent: re-reading the order took too long, so the bot stopped before sending to stay "
-                "safe. Press the button again.",
+                _(
+                    "Nothing was sent: re-reading the order took too long, so the bot stopped before sending to stay "
+                    "safe. Press the button again."
+                ),
                 order=order,
                 action_id=action_id,
             )
         except Exception:  # noqa: BLE001 - fail closed: no write-ahead row, no call
             self._finish(action_id, State.FAILED, error="audit write failed; VTEX not called")
-            return Outcome("failed", NO_RECORD, order=order, action_id=action_id)
+            return Outcome("failed", _(NO_RECORD), order=order, action_id=action_id)
         progress.posted = True
         return self._post(action_id, intent, order, request)
 
@@ -181,19 +191,30 @@ class Actor:
             self._finish(action_id, State.FAILED, http_status=exc.status_code, error=str(exc))
             return Outcome(
                 "failed",
-                f"VTEX did not accept invoice {number}. {escape(str(exc))}",
+                _("VTEX did not accept invoice {invoice_number}. {error}").format(
+                    invoice_number=number, error=escape(str(exc))
+                ),
                 order=order,
                 action_id=action_id,
                 http_status=exc.status_code,
             )
         except InvalidInvoice as exc:
             self._finish(action_id, State.FAILED, error=str(exc))
-            return Outcome("failed", f"Nothing was sent: {escape(str(exc))}", order=order, action_id=action_id)
+            return Outcome(
+                "failed",
+                _("Nothing was sent: {reason}").format(reason=escape(str(exc))),
+                order=order,
+                action_id=action_id,
+            )
         self._finish(action_id, State.SUCCEEDED, http_status=200, receipt=receipt.receipt)
-        verb = "resent" if intent.kind == RESEND else "sent"
+        done = (
+            _("Invoice {invoice_number} ({amount}) resent to VTEX.")
+            if intent.kind == RESEND
+            else _("Invoice {invoice_number} ({amount}) sent to VTEX.")
+        )
         return Outcome(
             "succeeded",
-            f"Invoice {number} ({order.money(request.invoice_value)}) {verb} to VTEX.",
+            done.format(invoice_number=number, amount=order.money(request.invoice_value)),
             order=order,
             receipt=receipt.receipt,
             http_status=200,
@@ -206,15 +227,19 @@ class Actor:
             self._finish(action_id, State.UNKNOWN, error=f"broke after posting: {what}")
             return Outcome(
                 "unknown",
-                f"Something went wrong inside the bot after invoice {escape(intent.invoice_number)} was sent "
-                f"({what}). The order stays locked while the bot checks with VTEX; it posts the result here.",
+                _(
+                    "Something went wrong inside the bot after invoice {invoice_number} was sent ({error}). The order "
+                    "stays locked while the bot checks with VTEX; it posts the result here."
+                ).format(invoice_number=escape(intent.invoice_number), error=what),
                 action_id=action_id,
             )
         self._finish(action_id, State.FAILED, error=f"broke before posting: {what}")
         return Outcome(
             "failed",
-            f"Nothing was sent: something went wrong inside the bot ({what}). Try again; if it repeats, "
-            "tell whoever runs the bot.",
+            _(
+                "Nothing was sent: something went wrong inside the bot ({error}). Try again; if it repeats, tell "
+                "whoever runs the bot."
+            ).format(error=what),
             action_id=action_id,
         )
 
@@ -234,24 +259,45 @@ class Actor:
         number = escape(first.get("invoice_number") or intent.invoice_number)
         when = _when(first.get("updated_at"))
         if state in (State.PENDING, State.UNKNOWN):
-            wait = " VTEX has not confirmed it yet; the bot is checking." if state == State.UNKNOWN else ""
-            text = f"Already in progress: {by} is sending invoice {number} for this order.{wait} Nothing else was sent."
+            text = (
+                _(
+                    "Already in progress: {user} is sending invoice {invoice_number} for this order. VTEX has not "
+                    "confirmed it yet; the bot is checking. Nothing else was sent."
+                )
+                if state == State.UNKNOWN
+                else _(
+                    "Already in progress: {user} is sending invoice {invoice_number} for this order. "
+                    "Nothing else was sent."
+                )
+            ).format(user=by, invoice_number=number)
         elif claim.reason == "recent":
             until = _parse(first.get("updated_at"))
-            again = (
-                f" It can be resent again after {slack_date(until + self.store.ledger.resend_window)}." if until else ""
+            again = _(
+                "Already done: {user} resent invoice {invoice_number} {when}. Nothing else was sent. It can be resent "
+                "again after {date}."
             )
-            text = f"Already done: {by} resent invoice {number} {when}. Nothing else was sent.{again}"
-        elif state == State.SUCCEEDED:
-            verb = "resent" if first.get("action") == RESEND else "sent"
-            text = f"Already done: {by} {verb} invoice {number} {when}. Nothing else was sent."
-        elif claim.reason == "in_flight":
             text = (
-                f"{by} was sending invoice {number} for this order meanwhile; it ended {escape(state)}. Your click "
-                "sent nothing: look at the card, and press again if the fix is still needed."
+                again.format(
+                    user=by, invoice_number=number, when=when, date=slack_date(until + self.store.ledger.resend_window)
+                )
+                if until
+                else _("Already done: {user} resent invoice {invoice_number} {when}. Nothing else was sent.").format(
+                    user=by, invoice_number=number, when=when
+                )
             )
+        elif state == State.SUCCEEDED:
+            text = (
+                _("Already done: {user} resent invoice {invoice_number} {when}. Nothing else was sent.")
+                if first.get("action") == RESEND
+                else _("Already done: {user} sent invoice {invoice_number} {when}. Nothing else was sent.")
+            ).format(user=by, invoice_number=number, when=when)
+        elif claim.reason == "in_flight":
+            text = _(
+                "{user} was sending invoice {invoice_number} for this order meanwhile; it ended {state}. Your click "
+                "sent nothing: look at the card, and press again if the fix is still needed."
+            ).format(user=by, invoice_number=number, state=escape(state))
         else:
-            text = f"This click was already handled ({escape(state)}). Nothing else was sent."
+            text = _("This click was already handled ({state}). Nothing else was sent.").format(state=escape(state))
         try:
             self.store.log.append(
                 "action",
@@ -279,49 +325,66 @@ class Actor:
     def _over_limit(self, intent: Intent, who: Any) -> str | None:
         per_order = self.store.ledger.count(since=HOUR, order_id=intent.order_id) - 1
         if per_order >= self.order_limit:
-            return (
-                f"Refused: order {escape(intent.order_id)} already had {per_order} invoice actions in the last hour "
-                f"(limit {self.order_limit}). Check the order in the VTEX Admin before trying again."
-            )
+            return _(
+                "Refused: order {order_id} already had {count} invoice actions in the last hour (limit {limit}). "
+                "Check the order in the VTEX Admin before trying again."
+            ).format(order_id=escape(intent.order_id), count=per_order, limit=self.order_limit)
         per_user = self.store.ledger.count(since=HOUR, user_id=who.user_id) - 1
         if per_user >= self.user_limit:
-            return (
-                f"Refused: you already took {per_user} invoice actions in the last hour "
-                f"(limit {self.user_limit}). Ask another operator or wait."
-            )
+            return _(
+                "Refused: you already took {count} invoice actions in the last hour (limit {limit}). Ask another "
+                "operator or wait."
+            ).format(count=per_user, limit=self.user_limit)
         return None
 
     def _still_valid(self, order: Order, intent: Intent) -> InvoiceRequest:
         d = diagnose(order, self.clock())
         if order.status == "invoiced":
-            raise _Stale("the order is already Invoiced.")
+            raise _Stale(_("the order is already Invoiced."))
         if intent.kind == RESEND:
             offered = next((a for a in d.actions if a.kind == RESEND), None)
             package = next((p for p in order.output_invoices if p.invoice_number == intent.invoice_number), None)
             if package is None:
-                raise _Stale(f"invoice {intent.invoice_number} is no longer on the order.")
+                raise _Stale(
+                    _("invoice {invoice_number} is no longer on the order.").format(
+                        invoice_number=intent.invoice_number
+                    )
+                )
             if offered is None or offered.invoice_number != intent.invoice_number:
-                raise _Stale(_changed(d.no_action_reason, "resending this invoice is no longer the fix"))
+                raise _Stale(
+                    _changed(
+                        d.no_action_reason,
+                        _("the order changed and resending this invoice is no longer the fix: {reason}"),
+                        _("the order changed and resending this invoice is no longer the fix."),
+                    )
+                )
             try:
                 return resend_request(package, order)
             except InvalidInvoice as exc:
                 raise _Stale(str(exc)) from None
         offered = next((a for a in d.actions if a.kind == ADD_PARTIAL), None)
         if offered is None:
-            raise _Stale(_changed(d.no_action_reason, "adding an invoice is no longer the fix"))
+            raise _Stale(
+                _changed(
+                    d.no_action_reason,
+                    _("the order changed and adding an invoice is no longer the fix: {reason}"),
+                    _("the order changed and adding an invoice is no longer the fix."),
+                )
+            )
         if intent.expected_missing is not None and order.missing != intent.expected_missing:
             raise _Stale(
-                f"the missing amount changed from {order.money(intent.expected_missing)} to "
-                f"{order.money(order.missing)} since you opened the form."
+                _("the missing amount changed from {before} to {now} since you opened the form.").format(
+                    before=order.money(intent.expected_missing), now=order.money(order.missing)
+                )
             )
         if intent.draft is None:
-            raise _Stale("the form's content was lost; open it again.")
+            raise _Stale(_("the form's content was lost; open it again."))
         try:
             request = partial_request(order, intent.draft, self.clock())
         except InvalidInvoice as exc:
             raise _Stale(str(exc)) from None
         if request.invoice_value != intent.value or request.invoice_number != intent.invoice_number:
-            raise _Stale("the invoice no longer matches what you reviewed.")
+            raise _Stale(_("the invoice no longer matches what you reviewed."))
         return request
 
     # -- when VTEX's answer is lost ---------------------------------------------------------------------
@@ -341,7 +404,9 @@ class Actor:
             )
             return Outcome(
                 "succeeded",
-                f"VTEX's answer was lost, but re-reading the order shows invoice {number} is there.",
+                _("VTEX's answer was lost, but re-reading the order shows invoice {invoice_number} is there.").format(
+                    invoice_number=number
+                ),
                 order=order,
                 action_id=action_id,
                 http_status=exc.status_code,
@@ -349,9 +414,11 @@ class Actor:
         self._finish(action_id, State.UNKNOWN, http_status=exc.status_code, error=f"answer lost: {exc}")
         return Outcome(
             "unknown",
-            f"VTEX did not confirm invoice {number} ({escape(str(exc))}), and it may still store it. The order "
-            "stays locked while the bot re-reads it over the next minutes; the result is posted here. "
-            "Do not send it by hand.",
+            _(
+                "VTEX did not confirm invoice {invoice_number} ({error}), and it may still store it. The order stays "
+                "locked while the bot re-reads it over the next minutes; the result is posted here. Do not send it "
+                "by hand."
+            ).format(invoice_number=number, error=escape(str(exc))),
             order=order,
             action_id=action_id,
             http_status=exc.status_code,
@@ -365,7 +432,7 @@ class Actor:
                 settled.append(self._settle(action))
             except Exception as exc:  # noqa: BLE001 - one broken action must not stop the others
                 log.error("could not settle action %s: %s", action.get("id"), exc)
-                settled.append(Settled(action, "unknown", f"still open: {type(exc).__name__}"))
+                settled.append(Settled(action, "unknown", _("still open: {error}").format(error=type(exc).__name__)))
         return settled
 
     def _settle(self, action: dict[str, Any]) -> Settled:
@@ -374,18 +441,26 @@ class Actor:
         try:
             order = self.vtex.get_order(action["order_id"])
         except VtexError as exc:
-            return Settled(action, "unknown", f"still open: the order could not be re-read ({exc})")
+            return Settled(
+                action, "unknown", _("still open: the order could not be re-read ({error})").format(error=exc)
+            )
         if _landed(order, action["action"], number):
             if self._finish(
                 action_id, State.SUCCEEDED, expect=open_states, error="settled: invoice found on the order"
             ):
-                return Settled(action, "succeeded", f"VTEX has invoice {escape(number)}, so it *succeeded*.")
-            return Settled(action, "unknown", "settled by someone else")
+                return Settled(
+                    action,
+                    "succeeded",
+                    _("VTEX has invoice {invoice_number}, so it *succeeded*.").format(invoice_number=escape(number)),
+                )
+            return Settled(action, "unknown", _("settled by someone else"))
         if action["state"] == State.PENDING and not action.get("posted_at"):
             stopped = "settled: stopped before VTEX was called"
             if self._finish(action_id, State.FAILED, expect=(State.PENDING,), error=stopped, never_posted=True):
-                return Settled(action, "failed", "it stopped before VTEX was called, so nothing was sent. Try again.")
-            return Settled(action, "unknown", "settled by someone else")
+                return Settled(
+                    action, "failed", _("it stopped before VTEX was called, so nothing was sent. Try again.")
+                )
+            return Settled(action, "unknown", _("settled by someone else"))
         since = _parse(action.get("posted_at")) or _parse(action.get("updated_at")) or self.clock()
         absent_for = self.clock() - since
         if absent_for < self.timing.settle_after:
@@ -397,7 +472,11 @@ class Actor:
                     error="owner gone after posting; checking with VTEX",
                 )
             # (a pending row that turns out to be posting meanwhile is left to its owner by the CAS)
-            return Settled(action, "unknown", f"still open: not on the order after {int(absent_for.total_seconds())} s")
+            return Settled(
+                action,
+                "unknown",
+                _("still open: not on the order after {seconds} s").format(seconds=int(absent_for.total_seconds())),
+            )
         minutes = max(int(absent_for.total_seconds() // 60), 1)
         if self._finish(
             action_id, State.FAILED, expect=open_states, error=f"settled: not on the order after {minutes} min"
@@ -405,10 +484,15 @@ class Actor:
             return Settled(
                 action,
                 "failed",
-                f"VTEX has shown for {minutes} minutes that it does not have invoice {escape(number)}, so it *failed*. "
-                "It is safe to try again.",
+                ngettext(
+                    "VTEX has shown for {n} minute that it does not have invoice {invoice_number}, so it *failed*. "
+                    "It is safe to try again.",
+                    "VTEX has shown for {n} minutes that it does not have invoice {invoice_number}, so it *failed*. "
+                    "It is safe to try again.",
+                    minutes,
+                ).format(invoice_number=escape(number)),
             )
-        return Settled(action, "unknown", "settled by someone else")
+        return Settled(action, "unknown", _("settled by someone else"))
 
 
 class _Stale(Exception):
@@ -421,8 +505,9 @@ def _landed(order: Order, kind: str, number: str) -> bool:
     return number.lower() in {n.lower() for n in order.invoice_numbers}
 
 
-def _changed(reason: str | None, fallback: str) -> str:
-    return f"the order changed and {fallback}" + (f": {reason}" if reason else ".")
+def _changed(reason: str | None, with_reason: str, without_reason: str) -> str:
+    """`with_reason` (a message with a `{reason}`) when the diagnosis gives one, else `without_reason`."""
+    return with_reason.format(reason=reason) if reason else without_reason
 
 
 def _parse(stamp: str | None) -> datetime | None:
@@ -434,4 +519,4 @@ def _parse(stamp: str | None) -> datetime | None:
 
 def _when(stamp: str | None) -> str:
     moment = _parse(stamp)
-    return f"at {slack_date(moment)}" if moment else "earlier"
+    return _("at {date}").format(date=slack_date(moment)) if moment else _("earlier")

@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from bot.kb import KnowledgeBase
 from bot.operators import Operators
+from bot.people import Languages
 from bot.services import Services
 from bot.settings import Settings
 from bot.store import Store
@@ -70,6 +71,7 @@ def build(
         account=account,
         clock=clock,
         reread_delay=reread_delay,
+        languages=Languages(settings.unstuck_language),
     )
     return Bot(services, create_app(settings, services, web_client=web_client))
 

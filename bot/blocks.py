@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.diagnosis import ADD_PARTIAL, INVOICE_SITUATIONS, RESEND, OfferedAction, humanize
+from bot.diagnosis import ADD_PARTIAL, INVOICE_SITUATIONS, RESEND, OfferedAction
 from bot.errors import RateLimited, Unavailable, VtexError
+from bot.i18n import N_, _, date_text, datetime_text, duration, ngettext
 from bot.invoices import InvoiceRequest
 from bot.lookup import Answer
 from bot.mrkdwn import code, escape, link, mention, slack_date
 from bot.order import Order, Package
 from bot.order_ids import EXPECTED_FORMS
 from bot.payloads import ButtonValue, FormRef, FormState
-from bot.wording import bullets_for, verdict
+from bot.wording import bullets_for, status_name, verdict
 
 Block = dict[str, Any]
 MAX_IDS = 5
@@ -78,8 +79,12 @@ def order_card(
     d, o = answer.diagnosis, answer.order
     now = now or datetime.now(UTC)
     icon, said, reason = verdict(d, o)
+    name = status_name(d.status, d.status_name)
     blocks: list[Block] = [
-        {"type": "header", "text": plain(f"Order {d.order_id} · {d.status_name}", 150)},
+        {
+            "type": "header",
+            "text": plain(_("Order {order_id} · {status}").format(order_id=d.order_id, status=name), 150),
+        },
         section(f"{icon} {said}\n{reason}"),
     ]
     if d.support_quote:
@@ -99,9 +104,14 @@ def order_card(
             {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": [action_button(a, answer) for a in offered]}
         )
     blocks.append(
-        context(f"{link(admin_url(account, d.order_id), 'Open in VTEX Admin')} · VTEX status {code(d.status)}")
+        context(
+            _("{admin_link} · VTEX status {status_code}").format(
+                admin_link=link(admin_url(account, d.order_id), _("Open in VTEX Admin")), status_code=code(d.status)
+            )
+        )
     )
-    return Message(cut(f"Order {escape(d.order_id)}: {said} {reason}", 3000), blocks[:50])
+    text = _("Order {order_id}: {verdict} {reason}").format(order_id=escape(d.order_id), verdict=said, reason=reason)
+    return Message(cut(text, 3000), blocks[:50])
 
 
 def _facts(answer: Answer) -> list[str]:
@@ -110,13 +120,19 @@ def _facts(answer: Answer) -> list[str]:
     facts = []
     if d.situation in INVOICE_SITUATIONS and o.packages:
         shown = [_invoice_fact(o, p) for p in o.packages[:3]]
-        more = f" · +{len(o.packages) - 3} more" if len(o.packages) > 3 else ""
-        facts.append("*Invoices:* " + " · ".join(shown) + more)
+        more = _(" · +{count} more").format(count=len(o.packages) - 3) if len(o.packages) > 3 else ""
+        facts.append(_("*Invoices:* {invoices}").format(invoices=" · ".join(shown) + more))
     if d.since:
-        normally = f"; {_normally(d)}" if d.stuck else ""
-        facts.append(f"In {escape(d.status_name)} since {slack_date(d.since)} ({humanize(d.age)}{normally})")
+        name, age = escape(status_name(d.status, d.status_name)), duration(d.age)
+        if d.stuck:
+            fact = _("In {status} since {since} ({age}; {normally})").format(
+                status=name, since=slack_date(d.since), age=age, normally=_normally(d)
+            )
+        else:
+            fact = _("In {status} since {since} ({age})").format(status=name, since=slack_date(d.since), age=age)
+        facts.append(fact)
     if d.marketplace and o.marketplace_order_id:
-        facts.append(f"Marketplace order {code(o.marketplace_order_id)}")
+        facts.append(_("Marketplace order {order_id}").format(order_id=code(o.marketplace_order_id)))
     if d.notes:
         facts.append(f":information_source: {escape(d.notes[0])}")
     return facts
@@ -124,15 +140,19 @@ def _facts(answer: Answer) -> list[str]:
 
 def _normally(d: Any) -> str:
     """'normally under 2 days', or 'just past the usual 2 days' when both round to the same words."""
-    if humanize(d.age) == humanize(d.expected):
-        return f"just past the usual {humanize(d.expected)}"
-    return f"normally under {humanize(d.expected)}"
+    if duration(d.age) == duration(d.expected):
+        return _("just past the usual {expected}").format(expected=duration(d.expected))
+    return _("normally under {expected}").format(expected=duration(d.expected))
 
 
 def _invoice_fact(order: Order, package: Package) -> str:
-    kind = "sale" if package.is_output else "return, not counted"
-    when = f", {package.issuance_date:%d %b %Y}" if package.issuance_date else ""
-    return f"*{escape(package.invoice_number or '?')}* {order.money(package.invoice_value)} ({kind}{when})"
+    number, amount = escape(package.invoice_number or "?"), order.money(package.invoice_value)
+    kind = _("sale") if package.is_output else _("return, not counted")
+    if package.issuance_date:
+        return _("*{number}* {amount} ({kind}, {date})").format(
+            number=number, amount=amount, kind=kind, date=date_text(package.issuance_date)
+        )
+    return _("*{number}* {amount} ({kind})").format(number=number, amount=amount, kind=kind)
 
 
 def _guidance(answer: Answer) -> str:
@@ -141,7 +161,7 @@ def _guidance(answer: Answer) -> str:
     assert g is not None
     chosen = bullets_for(answer.diagnosis.situation, g.bullets)
     lead = "".join(f"• {b}\n" for b in chosen)
-    return f"{lead}:book: From “{link(g.url, g.title)}”"
+    return lead + _(":book: From “{article}”").format(article=link(g.url, g.title))
 
 
 def _resent_just_now(action: OfferedAction, answer: Answer, now: datetime) -> bool:
@@ -153,16 +173,10 @@ def _resent_just_now(action: OfferedAction, answer: Answer, now: datetime) -> bo
 def _resend_history(answer: Answer, now: datetime) -> str:
     last = answer.last_resend
     assert last is not None
-    said = f":repeat: Last resent by {mention(last.user_id)} {slack_date(last.at)}."
+    said = _(":repeat: Last resent by {user} {when}.").format(user=mention(last.user_id), when=slack_date(last.at))
     if now < last.again_after:
-        return said + f" It can be resent again after {slack_date(last.again_after)}."
-    return said + " VTEX has not moved the order since; resending again is a deliberate choice."
-
-
-def _action_phrase(action: OfferedAction, answer: Answer) -> str:
-    if action.kind == RESEND:
-        return f"resend invoice {action.invoice_number} ({answer.order.money(action.amount)})"
-    return f"{action.label.lower()} of {answer.order.money(action.amount)}"
+        return said + " " + _("It can be resent again after {when}.").format(when=slack_date(last.again_after))
+    return said + " " + _("VTEX has not moved the order since; resending again is a deliberate choice.")
 
 
 def action_button(action: OfferedAction, answer: Answer) -> Block:
@@ -173,35 +187,49 @@ def action_button(action: OfferedAction, answer: Answer) -> Block:
     if action.kind == RESEND:
         number = escape(action.invoice_number or "")
         last = answer.last_resend
-        again = f" It was last resent by {mention(last.user_id)} {slack_date(last.at)}." if last else ""
-        button["text"] = plain(f"{'Resend again' if last else 'Resend invoice'} {action.invoice_number}", 75)
+        again = (
+            " " + _("It was last resent by {user} {when}.").format(user=mention(last.user_id), when=slack_date(last.at))
+            if last
+            else ""
+        )
+        label = _("Resend again {number}") if last else _("Resend invoice {number}")
+        button["text"] = plain(label.format(number=action.invoice_number), 75)
         button["confirm"] = {
-            "title": plain("Resend this invoice again?" if last else "Resend this invoice?", 100),
+            "title": plain(_("Resend this invoice again?") if last else _("Resend this invoice?"), 100),
             "text": mrkdwn(
-                f"Send invoice *{number}* ({amount}) to VTEX again for order "
-                f"{o.order_id}.{again} The bot re-reads the order first and sends it once.",
+                _("Send invoice *{number}* ({amount}) to VTEX again for order {order_id}.").format(
+                    number=number, amount=amount, order_id=o.order_id
+                )
+                + again
+                + " "
+                + _("The bot re-reads the order first and sends it once."),
                 300,
             ),
-            "confirm": plain(f"Resend {action.invoice_number}", 30),
-            "deny": plain("Cancel", 30),
+            "confirm": plain(_("Resend {number}").format(number=action.invoice_number), 30),
+            "deny": plain(_("Cancel"), 30),
         }
     else:
         # No confirm dialog: the form itself and its review screen come before anything is sent.
-        button["text"] = plain(f"Add invoice of {amount}" if action.full else f"Add partial invoice of {amount}", 75)
+        label = _("Add invoice of {amount}") if action.full else _("Add partial invoice of {amount}")
+        button["text"] = plain(label.format(amount=amount), 75)
     return button
 
 
+ERROR_HINTS = {
+    "OrderNotFound": N_("Double-check the id. Marketplace and seller orders have different ids."),
+    "Forbidden": N_("Nothing you can fix from Slack: ask a VTEX admin to grant the permission above."),
+    "Unauthorized": N_("Nothing you can fix from Slack: whoever runs the bot must check its VTEX keys."),
+}
+
+
 def error_card(order_id: str | None, error: VtexError) -> Message:
-    what = {
-        "OrderNotFound": "Double-check the id. Marketplace and seller orders have different ids.",
-        "Forbidden": "Nothing you can fix from Slack: ask a VTEX admin to grant the permission above.",
-        "Unauthorized": "Nothing you can fix from Slack: whoever runs the bot must check its VTEX keys.",
-    }.get(type(error).__name__, "")
+    what = _(ERROR_HINTS.get(type(error).__name__, "")) if type(error).__name__ in ERROR_HINTS else ""
     if isinstance(error, (RateLimited, Unavailable)) and error.retry_after:
-        what = f"Try again in about {max(int(error.retry_after), 1)} seconds."
+        seconds = max(int(error.retry_after), 1)
+        what = ngettext("Try again in about {n} second.", "Try again in about {n} seconds.", seconds)
     if type(error).__name__ == "OrderNotFound" and order_id:
         what = _not_found_hint(order_id) or what
-    title = f"{error.title}" + (f": {order_id}" if order_id else "")
+    title = _(error.title) + (f": {order_id}" if order_id else "")
     blocks = [section(f":warning: *{escape(title)}*\n{escape(str(error))}")]
     if what:
         blocks.append(context(what))
@@ -211,30 +239,29 @@ def error_card(order_id: str | None, error: VtexError) -> Message:
 def _not_found_hint(order_id: str) -> str | None:
     """One hint that fits what was typed."""
     if order_id.isdigit() and len(order_id) <= 9:
-        return (
-            f"{code(order_id)} looks like an order's sequence number, not its id: ask with `seq` in front "
-            f"(`/stuck seq{escape(order_id)}`)."
-        )
+        return _(
+            "{typed} looks like an order's sequence number, not its id: ask with `seq` in front ({example})."
+        ).format(typed=code(order_id), example=f"`/stuck seq{escape(order_id)}`")
     if order_id.isdigit() and 10 <= len(order_id) <= 13:
-        return f"VTEX order ids end in a suffix: did you mean {code(order_id + '-01')}?"
+        return _("VTEX order ids end in a suffix: did you mean {suggestion}?").format(suggestion=code(order_id + "-01"))
     return None
 
 
 def usage_message(problem: str | None = None) -> Message:
     lead = f":thinking_face: {problem}\n" if problem else ""
-    text = (
-        f"{lead}*Ask me why an order is stuck:*\n"
+    text = lead + _(
+        "*Ask me why an order is stuck:*\n"
         "• `/stuck 1172452900788-01`\n• `/stuck why is order 1172452900788-01 stuck?`\n"
-        f"• up to {MAX_IDS} ids at once: `/stuck 1172452900788-01 1172452900788-02`\n"
+        "• up to {max_ids} ids at once: `/stuck 1172452900788-01 1172452900788-02`\n"
         "• mention me: `@unstuck why is order 1172452900788-01 stuck?`, or DM me\n"
         "• on any message: ⋮ More actions › *Why is this order stuck?*\n"
-        f"Order ids look like {EXPECTED_FORMS}."
-    )
-    return Message((problem + " " if problem else "") + "Usage: /stuck ORDER-ID", [section(text)])
+        "Order ids look like {forms}."
+    ).format(max_ids=MAX_IDS, forms=_(EXPECTED_FORMS))
+    return Message((problem + " " if problem else "") + _("Usage: /stuck ORDER-ID"), [section(text)])
 
 
 def looking_up(order_ids: list[str]) -> str:
-    return ":mag: Looking up " + ", ".join(f"`{oid}`" for oid in order_ids) + " in VTEX…"
+    return _(":mag: Looking up {ids} in VTEX…").format(ids=", ".join(f"`{oid}`" for oid in order_ids))
 
 
 def notice(text: str) -> Message:
@@ -251,9 +278,9 @@ def loading_form(order_id: str, full: bool) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": FORM_CALLBACK,
-        "title": plain("Add invoice" if full else "Add partial invoice", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [section(f"Order *{escape(order_id)}*\n_Re-reading the order in VTEX…_")],
+        "title": plain(_("Add invoice") if full else _("Add partial invoice"), 24),
+        "close": plain(_("Cancel"), 24),
+        "blocks": [section(_("Order *{order_id}*\n_Re-reading the order in VTEX…_").format(order_id=escape(order_id)))],
     }
 
 
@@ -263,9 +290,9 @@ def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any
         section(_form_intro(state)),
         _input(
             "number_block",
-            "Invoice number",
+            _("Invoice number"),
             {"type": "plain_text_input", "action_id": "number", "max_length": 50},
-            hint="Exactly as on the invoice your ERP issued. Letters, digits and '-' only.",
+            hint=_("Exactly as on the invoice your ERP issued. Letters, digits and '-' only."),
         ),
         *_what_it_covers(state),
         *_the_rest_of_the_form(state, now),
@@ -273,9 +300,9 @@ def partial_form(state: FormState, ref: FormRef, now: datetime) -> dict[str, Any
     return {
         "type": "modal",
         "callback_id": FORM_CALLBACK,
-        "title": plain("Add invoice" if state.full else "Add partial invoice", 24),
-        "submit": plain("Review", 24),
-        "close": plain("Cancel", 24),
+        "title": plain(_("Add invoice") if state.full else _("Add partial invoice"), 24),
+        "submit": plain(_("Review"), 24),
+        "close": plain(_("Cancel"), 24),
         "private_metadata": ref.dumps(),
         "blocks": blocks[:100],
     }
@@ -285,13 +312,19 @@ def _form_intro(state: FormState) -> str:
     cur = state.currency.currency()
     order, missing, total = escape(state.order_id), cur.exact(state.missing), cur.exact(state.total)
     lead = (
-        f"Order *{order}* has no invoice yet. Its value is *{missing}*."
+        _("Order *{order_id}* has no invoice yet. Its value is *{missing}*.").format(order_id=order, missing=missing)
         if state.full
-        else f"Order *{order}* is missing *{missing}* of *{total}*."
+        else _("Order *{order_id}* is missing *{missing}* of *{total}*.").format(
+            order_id=order, missing=missing, total=total
+        )
     )
-    return lead + (
-        " Choose what this invoice covers, as on the fiscal document from your ERP. Nothing is sent until you "
-        "review it."
+    return (
+        lead
+        + " "
+        + _(
+            "Choose what this invoice covers, as on the fiscal document from your ERP. Nothing is sent until you "
+            "review it."
+        )
     )
 
 
@@ -303,13 +336,21 @@ def _what_it_covers(state: FormState) -> list[Block]:
     fits = goods <= state.missing
     blocks: list[Block] = []
     if not state.lines:
-        blocks.append(section(f"All items are already invoiced: what is missing ({missing}) is shipping or fees."))
+        blocks.append(
+            section(
+                _("All items are already invoiced: what is missing ({missing}) is shipping or fees.").format(
+                    missing=missing
+                )
+            )
+        )
     elif not fits:
         blocks.append(
             section(
-                f"The items still open are worth {cur.exact(goods)}, more than the {missing} missing: the invoices "
-                "on the order already count more than their own items. Send the missing amount without items, or "
-                f"with items worth at most {missing}."
+                _(
+                    "The items still open are worth {goods}, more than the {missing} missing: the invoices "
+                    "on the order already count more than their own items. Send the missing amount without items, "
+                    "or with items worth at most {missing}."
+                ).format(goods=cur.exact(goods), missing=missing)
             )
         )
     for n, line in enumerate(state.lines[:MAX_LINES]):
@@ -321,60 +362,74 @@ def _what_it_covers(state: FormState) -> list[Block]:
             "max_value": str(line.quantity),
             "initial_value": str(line.quantity if fits else 0),
         }
-        label = f"{line.name or 'Item'} · SKU {line.sku} · {_units(line.quantity)} open, {cur.exact(line.price)} each"
-        hint = f"How many this invoice covers: 0 to {line.quantity}." + (
-            "" if fits else f" All the items chosen may be worth at most {missing}."
+        label = _("{item} · SKU {sku} · {units} open, {price} each").format(
+            item=line.name or _("Item"), sku=line.sku, units=_units(line.quantity), price=cur.exact(line.price)
+        )
+        hint = _("How many this invoice covers: 0 to {quantity}.").format(quantity=line.quantity) + (
+            "" if fits else " " + _("All the items chosen may be worth at most {missing}.").format(missing=missing)
         )
         blocks.append(_input(f"item_{n}", label, element, hint=hint))
     if len(state.lines) > MAX_LINES:
         blocks.append(
-            context(f"{len(state.lines) - MAX_LINES} more item lines are not shown; invoice them separately.")
+            context(
+                ngettext(
+                    "{n} more item line is not shown; invoice it separately.",
+                    "{n} more item lines are not shown; invoice them separately.",
+                    len(state.lines) - MAX_LINES,
+                )
+            )
         )
     if state.other > 0:
-        what = "Shipping and other charges still owed" if fits else "The missing amount without items"
-        option = {"text": plain(f"{what}: {cur.exact(state.other)}", 75), "value": "yes"}
+        what = (
+            _("Shipping and other charges still owed: {amount}")
+            if fits
+            else _("The missing amount without items: {amount}")
+        )
+        option = {"text": plain(what.format(amount=cur.exact(state.other)), 75), "value": "yes"}
         element = {"type": "checkboxes", "action_id": "other", "options": [option], "initial_options": [option]}
-        blocks.append(_input("other_block", "Charges", element, optional=True))
+        blocks.append(_input("other_block", _("Charges"), element, optional=True))
     return blocks
 
 
 def _the_rest_of_the_form(state: FormState, now: datetime) -> list[Block]:
     cur, zone = state.currency.currency(), state.zone
     key_hint = (
-        "The NF-e access key: 44 digits."
+        _("The NF-e access key: 44 digits.")
         if cur.code == "BRL"
-        else "The fiscal access key, if your country has one; some marketplaces require it."
+        else _("The fiscal access key, if your country has one; some marketplaces require it.")
     )
     return [
         _input(
             "value_block",
-            f"Value ({cur.symbol})",
+            _("Value ({symbol})").format(symbol=cur.symbol),
             {"type": "plain_text_input", "action_id": "value", "max_length": 20},
             optional=True,
-            hint=f"Leave empty: the value is what you chose above (at most {cur.exact(state.missing)}). "
-            "Enter a lower value only to match your ERP's rounding.",
+            hint=_(
+                "Leave empty: the value is what you chose above (at most {missing}). "
+                "Enter a lower value only to match your ERP's rounding."
+            ).format(missing=cur.exact(state.missing)),
         ),
         _input(
             "date_block",
-            f"Issuance date ({zone})",
+            _("Issuance date ({zone})").format(zone=zone),
             {"type": "datepicker", "action_id": "date", "initial_date": now.strftime("%Y-%m-%d")},
         ),
         _input(
             "time_block",
-            f"Issuance time ({zone})",
+            _("Issuance time ({zone})").format(zone=zone),
             {"type": "timepicker", "action_id": "time"},
-            hint="As printed on the invoice.",
+            hint=_("As printed on the invoice."),
         ),
         _input(
             "key_block",
-            "Invoice key",
+            _("Invoice key"),
             {"type": "plain_text_input", "action_id": "key", "max_length": 100},
             optional=True,
             hint=key_hint,
         ),
         _input(
             "url_block",
-            "Invoice URL",
+            _("Invoice URL"),
             {"type": "plain_text_input", "action_id": "url", "max_length": 2000},
             optional=True,
         ),
@@ -401,56 +456,72 @@ def partial_preview(state: FormState, ref: FormRef, request: InvoiceRequest) -> 
     cur = state.currency.currency()
     after = state.total - state.missing + request.invoice_value
     outcome = (
-        "the order should move to *Invoiced*."
+        _("the order should move to *Invoiced*.")
         if after >= state.total
-        else f"{cur.exact(state.total - after)} will still be missing."
+        else _("{amount} will still be missing.").format(amount=cur.exact(state.total - after))
     )
     shown = json.dumps(request.to_json(), indent=1, ensure_ascii=False)
     names: dict[tuple[int | None, int], str] = {(line.index, line.price): line.name for line in state.lines}
     lines = [
-        f"• {item.quantity} × {escape(names.get((item.index, item.price)) or 'item')} (SKU {escape(item.id)}) at "
-        f"{cur.exact(item.price)} = {cur.exact(item.total)}"
+        "• "
+        + _("{quantity} × {item} (SKU {sku}) at {price} = {total}").format(
+            quantity=item.quantity,
+            item=escape(names.get((item.index, item.price)) or _("item")),
+            sku=escape(item.id),
+            price=cur.exact(item.price),
+            total=cur.exact(item.total),
+        )
         for item in request.items
     ]
     rest = request.invoice_value - request.items_total
     if rest:
-        label = "Shipping and other charges" if request.items else "Not tied to any item"
-        lines.append(f"• {label}: {cur.exact(rest)}")
+        label = _("Shipping and other charges: {amount}") if request.items else _("Not tied to any item: {amount}")
+        lines.append("• " + label.format(amount=cur.exact(rest)))
     issued = request.issuance_date
-    when = f"{issued:%d %b %Y, %H:%M} ({escape(state.zone)})"
-    key = f"\n*Invoice key:* {escape(request.invoice_key)}" if request.invoice_key else ""
-    url = f"\n*Invoice URL:* {escape(request.invoice_url)}" if request.invoice_url else ""
+    when = f"{datetime_text(issued)} ({escape(state.zone)})"
+    key = "\n" + _("*Invoice key:* {key}").format(key=escape(request.invoice_key)) if request.invoice_key else ""
+    url = "\n" + _("*Invoice URL:* {url}").format(url=escape(request.invoice_url)) if request.invoice_url else ""
     blocks = [
-        section(":warning: *Check before sending.* An invoice cannot be taken back."),
+        section(_(":warning: *Check before sending.* An invoice cannot be taken back.")),
         section(
-            f"*Invoice {escape(request.invoice_number)}* for order {escape(state.order_id)}: "
-            f"*{cur.exact(request.invoice_value)}*, issued {when}{key}{url}"
+            _("*Invoice {number}* for order {order_id}: *{amount}*, issued {when}").format(
+                number=escape(request.invoice_number),
+                order_id=escape(state.order_id),
+                amount=cur.exact(request.invoice_value),
+                when=when,
+            )
+            + key
+            + url
         ),
-        section(cut("\n".join(lines), 2900) if lines else "No items and no charges."),
-        section(f"Invoiced after this: {cur.exact(after)} of {cur.exact(state.total)}; {outcome}"),
+        section(cut("\n".join(lines), 2900) if lines else _("No items and no charges.")),
         section(
-            "*Exactly what will be posted to VTEX* (amounts in cents, as its API takes them):\n"
-            f"```{cut(escape(shown), 2700)}```"
+            _("Invoiced after this: {after} of {total}; {outcome}").format(
+                after=cur.exact(after), total=cur.exact(state.total), outcome=outcome
+            )
         ),
-        context("Back returns to the form. The bot re-reads the order and sends this once."),
+        section(
+            _("*Exactly what will be posted to VTEX* (amounts in cents, as its API takes them):")
+            + f"\n```{cut(escape(shown), 2700)}```"
+        ),
+        context(_("Back returns to the form. The bot re-reads the order and sends this once.")),
     ]
     return {
         "type": "modal",
         "callback_id": CONFIRM_CALLBACK,
-        "title": plain("Review invoice", 24),
-        "submit": plain("Send to VTEX", 24),
-        "close": plain("Back", 24),
+        "title": plain(_("Review invoice"), 24),
+        "submit": plain(_("Send to VTEX"), 24),
+        "close": plain(_("Back"), 24),
         "private_metadata": ref.dumps(),
         "blocks": blocks,
     }
 
 
 def _units(n: int) -> str:
-    return "1 unit" if n == 1 else f"{n} units"
+    return ngettext("{n} unit", "{n} units", n)
 
 
 def notice_view(title: str, text: str) -> dict[str, Any]:
-    return {"type": "modal", "title": plain(title, 24), "close": plain("Close", 24), "blocks": [section(text)]}
+    return {"type": "modal", "title": plain(title, 24), "close": plain(_("Close"), 24), "blocks": [section(text)]}
 
 
 # -- App Home ------------------------------------------------------------------------------------
@@ -459,49 +530,59 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
 def home_view(actions: list[dict[str, Any]], *, is_operator: bool, operators_configured: bool) -> dict[str, Any]:
     """Who you are here, how to ask, and the recent invoice actions: one row each, in its final state."""
     if is_operator:
-        role = ":white_check_mark: You are an *operator*: you can ask, and press the invoice buttons."
+        role = _(":white_check_mark: You are an *operator*: you can ask, and press the invoice buttons.")
     elif operators_configured:
-        role = (
+        role = _(
             ":eyes: You can ask why orders are stuck; only the team's operators press the invoice buttons. "
             "Ask whoever runs the bot to make you one."
         )
     else:
-        role = ":lock: Nobody can press invoice buttons yet: whoever runs the bot has not named the team's operators."
+        role = _(
+            ":lock: Nobody can press invoice buttons yet: whoever runs the bot has not named the team's operators."
+        )
     blocks: list[Block] = [
-        {"type": "header", "text": plain("unstuck: why is my VTEX order stuck?", 150)},
+        {"type": "header", "text": plain(_("unstuck: why is my VTEX order stuck?"), 150)},
         section(role),
         section(
-            "*How to ask:* `/stuck 1172452900788-01`, mention `@unstuck` with the order id, DM me, or use "
-            "*Why is this order stuck?* on any message."
+            _(
+                "*How to ask:* `/stuck 1172452900788-01`, mention `@unstuck` with the order id, DM me, or use "
+                "*Why is this order stuck?* on any message."
+            )
         ),
         {"type": "divider"},
-        {"type": "header", "text": plain("Recent invoice actions", 150)},
+        {"type": "header", "text": plain(_("Recent invoice actions"), 150)},
     ]
     if not actions:
-        blocks.append(context("No invoice actions yet."))
+        blocks.append(context(_("No invoice actions yet.")))
     for row in actions[:40]:
         blocks.append(section(_home_row(row)))
     return {"type": "home", "blocks": blocks[:100]}
 
 
 _STATE_WORDS = {
-    "succeeded": (":white_check_mark:", "sent"),
-    "failed": (":x:", "not sent"),
-    "refused": (":no_entry_sign:", "not sent"),
-    "pending": (":hourglass_flowing_sand:", "sending"),
-    "unknown": (":grey_question:", "waiting for VTEX to confirm"),
+    "succeeded": (":white_check_mark:", N_("sent")),
+    "failed": (":x:", N_("not sent")),
+    "refused": (":no_entry_sign:", N_("not sent")),
+    "pending": (":hourglass_flowing_sand:", N_("sending")),
+    "unknown": (":grey_question:", N_("waiting for VTEX to confirm")),
 }
 
 
 def _home_row(row: dict[str, Any]) -> str:
-    icon, state = _STATE_WORDS.get(str(row.get("state")), ("•", escape(row.get("state") or "")))
-    what = "Resend of invoice" if row.get("action") == RESEND else "Invoice"
+    known = _STATE_WORDS.get(str(row.get("state")))
+    icon, state = (known[0], _(known[1])) if known else ("•", escape(row.get("state") or ""))
+    what = _("Resend of invoice *{number}*") if row.get("action") == RESEND else _("Invoice *{number}*")
     number = escape(row.get("invoice_number") or "")
     amount = f" · {escape(row['amount_text'])}" if row.get("amount_text") else ""
     at = datetime.fromisoformat(row["updated_at"])
-    return (
-        f"{icon} {what} *{number}*{amount} on {code(row['order_id'])}: *{state}* · "
-        f"{mention(row.get('user_id'))} · {slack_date(at)}"
+    return _("{icon} {what}{amount} on {order_id}: *{state}* · {user} · {when}").format(
+        icon=icon,
+        what=what.format(number=number),
+        amount=amount,
+        order_id=code(row["order_id"]),
+        state=state,
+        user=mention(row.get("user_id")),
+        when=slack_date(at),
     )
 
 
@@ -524,9 +605,9 @@ ACTION_IDS = (RESEND, ADD_PARTIAL)
 
 RADAR_MENU = "radar_menu"
 RADAR_CHOICES = (
-    ("snooze-1h", "Snooze for 1 hour"),
-    ("snooze-1d", "Snooze for 1 day"),
-    ("mute-status", "Mute this status"),
+    ("snooze-1h", N_("Snooze for 1 hour")),
+    ("snooze-1d", N_("Snooze for 1 day")),
+    ("mute-status", N_("Mute this status")),
 )
 
 
@@ -535,20 +616,23 @@ def radar_alert(answer: Answer, account: str, *, stuck_since: datetime, now: dat
     d = answer.diagnosis
     card = order_card(answer, account, now=now)
     blocks = list(card.blocks)
-    blocks[0] = {"type": "header", "text": plain(f"Stuck: order {d.order_id} · {d.status_name}", 150)}
-    stuck_for = humanize(d.age)
+    name = status_name(d.status, d.status_name)
+    header = _("Stuck: order {order_id} · {status}").format(order_id=d.order_id, status=name)
+    blocks[0] = {"type": "header", "text": plain(header, 150)}
+    stuck_for = duration(d.age)
     blocks.insert(
         1,
         context(
-            f":rotating_light: The radar found it: in {escape(d.status_name)} for {stuck_for} "
-            f"({_normally(d)}), stuck since {slack_date(stuck_since)}."
+            _(":rotating_light: The radar found it: in {status} for {age} ({normally}), stuck since {since}.").format(
+                status=escape(name), age=stuck_for, normally=_normally(d), since=slack_date(stuck_since)
+            )
         ),
     )
     menu = {
         "type": "overflow",
         "action_id": RADAR_MENU,
         "options": [
-            {"text": plain(label, 75), "value": cut(f"{choice}|{d.order_id}|{d.status or ''}", 75)}
+            {"text": plain(_(label), 75), "value": cut(f"{choice}|{d.order_id}|{d.status or ''}", 75)}
             for choice, label in RADAR_CHOICES
         ],
     }
@@ -557,50 +641,70 @@ def radar_alert(answer: Answer, account: str, *, stuck_since: datetime, now: dat
         blocks.insert(len(blocks) - 1, {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": [menu]})
     else:
         actions["elements"] = [*actions["elements"], menu]
-    return Message(cut(f"Stuck for {stuck_for}: {card.text}", 3000), blocks[:50])
+    return Message(cut(_("Stuck for {age}: {card}").format(age=stuck_for, card=card.text), 3000), blocks[:50])
 
 
 def radar_resolved(alert: Any, answer: Answer, fixed_by: dict[str, Any] | None = None) -> Message:
     d = answer.diagnosis
-    _, said, _ = verdict(d, answer.order)
-    text = (
-        f":white_check_mark: Order {escape(alert.order_id)} is no longer stuck in {escape(alert.status_name or '')}: "
-        f"it is now *{escape(d.status_name)}*."
+    said = verdict(d, answer.order)[1]
+    was = status_name(alert.status, alert.status_name or "")
+    text = _(":white_check_mark: Order {order_id} is no longer stuck in {was}: it is now *{status}*.").format(
+        order_id=escape(alert.order_id), was=escape(was), status=escape(status_name(d.status, d.status_name))
     )
     if fixed_by:  # the fix made from the alert (or a card) keeps its credit
-        what = "resent" if fixed_by.get("action") == RESEND else "sent"
-        text += (
-            f" {mention(fixed_by.get('user_id'))} {what} invoice {escape(fixed_by.get('invoice_number') or '')}"
-            + (f" ({escape(fixed_by['amount_text'])})" if fixed_by.get("amount_text") else "")
-            + "."
+        template = (
+            _("{user} resent invoice {number}{amount}.")
+            if fixed_by.get("action") == RESEND
+            else _("{user} sent invoice {number}{amount}.")
+        )
+        text += " " + template.format(
+            user=mention(fixed_by.get("user_id")),
+            number=escape(fixed_by.get("invoice_number") or ""),
+            amount=f" ({escape(fixed_by['amount_text'])})" if fixed_by.get("amount_text") else "",
         )
     return Message(
-        cut(f"Order {alert.order_id} is no longer stuck.", 3000),
+        cut(_("Order {order_id} is no longer stuck.").format(order_id=alert.order_id), 3000),
         [
-            {"type": "header", "text": plain(f"Resolved: order {alert.order_id}", 150)},
+            {"type": "header", "text": plain(_("Resolved: order {order_id}").format(order_id=alert.order_id), 150)},
             section(text),
             context(said),
         ],
     )
 
 
-def radar_summary(alerts: list[Any], now: datetime, *, title: str = "Stuck now") -> list[Block]:
+def radar_summary(alerts: list[Any], now: datetime, *, title: str = N_("Stuck now")) -> list[Block]:
     """Counts per status and the oldest stuck orders, for `/stuck radar`, App Home and the digest."""
     if not alerts:
-        return [section(f"*{title}:* no stuck orders. :tada:")]
+        return [section(_("*{title}:* no stuck orders. :tada:").format(title=_(title)))]
     counts: dict[str, int] = {}
     for alert in alerts:
-        counts[alert.status_name or alert.status or "?"] = counts.get(alert.status_name or alert.status or "?", 0) + 1
+        name = status_name(alert.status, alert.status_name or alert.status or "?")
+        counts[name] = counts.get(name, 0) + 1
     per_status = " · ".join(f"{escape(name)}: {n}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     oldest = [
-        f"• {code(a.order_id)} {escape(a.status_name or '')}, stuck "
-        + (f"since {slack_date(a.stuck_since)}" if a.stuck_since else "")
+        "• "
+        + (
+            _("{order_id} {status}, stuck since {since}").format(
+                order_id=code(a.order_id),
+                status=escape(status_name(a.status, a.status_name or "")),
+                since=slack_date(a.stuck_since),
+            )
+            if a.stuck_since
+            else _("{order_id} {status}, stuck").format(
+                order_id=code(a.order_id), status=escape(status_name(a.status, a.status_name or ""))
+            )
+        )
         for a in alerts[:10]
     ]
-    more = f"\n…and {len(alerts) - 10} more" if len(alerts) > 10 else ""
-    return [section(f"*{title}: {len(alerts)} order(s)* — {per_status}"), section("\n".join(oldest) + more)]
+    more = "\n" + _("…and {count} more").format(count=len(alerts) - 10) if len(alerts) > 10 else ""
+    headline = ngettext("*{title}: {n} order(s)* — {per_status}", "*{title}: {n} order(s)* — {per_status}", len(alerts))
+    return [section(headline.format(title=_(title), per_status=per_status)), section("\n".join(oldest) + more)]
 
 
 def radar_digest(alerts: list[Any], now: datetime) -> Message:
-    blocks = [{"type": "header", "text": plain("Stuck orders today", 150)}, *radar_summary(alerts, now, title="Open")]
-    return Message(f"{len(alerts)} stuck order(s) today.", blocks)
+    blocks = [
+        {"type": "header", "text": plain(_("Stuck orders today"), 150)},
+        *radar_summary(alerts, now, title=N_("Open")),
+    ]
+    text = ngettext("{n} stuck order(s) today.", "{n} stuck order(s) today.", len(alerts))
+    return Message(text, blocks)

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from bot.db import DatabaseError
 from bot.settings import ConfigError, Settings, load_settings
 
 
@@ -22,6 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     why.add_argument("orders", nargs="+", metavar="ORDER", help="VTEX order ids, e.g. 1172452900788-01")
     why.add_argument("--json", action="store_true", help="print JSON for machines")
     why.add_argument("--sandbox", action="store_true", help="use the built-in demo store instead of VTEX")
+    why.add_argument(
+        "--lang",
+        choices=["en", "pt-BR", "es"],
+        help="the language of the explanation (default: UNSTUCK_LANGUAGE, else en)",
+    )
     why.set_defaults(func=cmd_why)
 
     from bot import cli_app  # the Slack-side commands live apart so `why` stays light
@@ -31,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_why(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.i18n import use
+
+    with use(args.lang or settings.unstuck_language):
+        return _why(args, settings)
+
+
+def _why(args: argparse.Namespace, settings: Settings) -> int:
     from bot.errors import InvalidOrderId
     from bot.kb import KnowledgeBase
     from bot.lookup import Answer, Failure, look_up
@@ -83,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"unstuck: {exc}", file=sys.stderr)
         return 2
+    except DatabaseError as exc:  # e.g. PostgreSQL unreachable at start: one line, never the password
+        print(f"unstuck: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -11,6 +11,7 @@ import signal
 import socket
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.audit import HASHED
@@ -51,13 +52,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     audit = sub.add_parser(
         "audit",
-        help="list, export, verify or reconcile the audit log",
+        help="list, export, verify, reconcile or copy the audit log",
         description=(
             "List recent audit entries (who, when, order, action, outcome); `verify` checks the hash chain; "
-            "`reconcile` settles actions left pending by a crash."
+            "`reconcile` settles actions left pending by a crash; `copy --to` copies everything into an empty "
+            "database (SQLite to PostgreSQL or back), verifying the chain on both sides."
         ),
     )
-    audit.add_argument("task", nargs="?", choices=["list", "verify", "reconcile"], default="list")
+    audit.add_argument("task", nargs="?", choices=["list", "verify", "reconcile", "copy"], default="list")
+    audit.add_argument(
+        "--to", metavar="URL_OR_PATH", help="copy: the empty database (postgresql:// URL or SQLite file) to copy into"
+    )
     audit.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format of list")
     audit.add_argument("--limit", type=int, default=50, help="how many recent entries to list (0 = all)")
     audit.add_argument("--sandbox", action="store_true", help="reconcile against the built-in demo store")
@@ -256,12 +261,32 @@ def _die_with_parent(parent: int | None = None) -> None:
         os._exit(1)
 
 
+PLAYGROUND_DB = "./unstuck-playground.db"
+
+
+def fresh_log(db: str) -> Path | None:
+    """Each playground starts with fresh demo orders, so it starts with a fresh log too: last session's actions
+    would otherwise answer "already done" for orders this session never invoiced. The old log is kept beside."""
+    path = Path(db)
+    if not path.exists():
+        return None
+    kept = path.with_name(path.stem + ".prev" + path.suffix)
+    for suffix in ("", "-wal", "-shm"):
+        old, new = Path(f"{path}{suffix}"), Path(f"{kept}{suffix}")
+        if old.exists():
+            os.replace(old, new)
+        elif new.exists():
+            new.unlink()  # a stale WAL of an older kept log must not be read with this one
+    return kept
+
+
 def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
     import shlex
 
     from bot.playground import Playground
 
-    db = os.environ.get("UNSTUCK_DB") or "./unstuck-playground.db"
+    db = os.environ.get("UNSTUCK_DB") or PLAYGROUND_DB
+    kept = fresh_log(db) if db == PLAYGROUND_DB else None
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     # Ctrl-C (SIGINT) and SIGTERM stop it through our own handlers, installed before the URL is printed.
     # Python raises KeyboardInterrupt only when its parent left SIGINT at the default: a job that a
@@ -283,6 +308,8 @@ def cmd_playground(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"unstuck playground: audit log in {db}; read it with `UNSTUCK_DB={shlex.quote(db)} unstuck audit`", flush=True
     )
+    if kept is not None:
+        print(f"unstuck playground: the previous session's log is kept in {kept}", flush=True)
     if playground.radar_interval is not None:
         print(
             f"unstuck playground: the radar posts into # stuck-orders every {playground.radar_interval:g} s", flush=True
@@ -302,14 +329,21 @@ COLUMNS = [c for c in HASHED if c not in ("action_id", "prev_hash")]
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
-
     from bot.app import open_store
 
     # Run after `unstuck playground`, whose log is ./unstuck-playground.db: point there instead of opening
     # (and so creating) an empty ./unstuck.db.
+    from bot.db import is_postgres_url
+
     db, played = Path(settings.unstuck_db), Path("unstuck-playground.db")
-    if args.task in ("list", "verify") and not db.exists() and played.exists() and db.resolve() != played.resolve():
+    on_file = not is_postgres_url(settings.unstuck_db)
+    if (
+        args.task in ("list", "verify")
+        and on_file
+        and not db.exists()
+        and played.exists()
+        and db.resolve() != played.resolve()
+    ):
         command = "UNSTUCK_DB=./unstuck-playground.db unstuck audit" + (" verify" if args.task == "verify" else "")
         print(
             f"unstuck: no audit log at {settings.unstuck_db}; the playground's log is ./unstuck-playground.db, "
@@ -317,8 +351,13 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.task == "copy" and not args.to:
+        print("unstuck: audit copy needs --to URL_OR_PATH (an empty database to copy into)", file=sys.stderr)
+        return 2
     store = open_store(settings)
     try:
+        if args.task == "copy":
+            return audit_copy(store, args.to, settings)
         if args.task == "verify":
             result = store.log.verify(expect_head=args.expect_head)
             if result.ok:
@@ -349,6 +388,24 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     finally:
         store.close()
+
+
+def audit_copy(store: Any, destination: str, settings: Settings) -> int:
+    from bot.audit_copy import CopyRefused, copy_store
+    from bot.db import AuditError, DatabaseError, redact
+
+    try:
+        report = copy_store(store, destination, settings.audit_key)
+    except CopyRefused as exc:
+        print(f"unstuck: {exc}", file=sys.stderr)
+        return 1
+    except (AuditError, DatabaseError) as exc:
+        print(f"unstuck: could not copy to {redact(destination)}: {exc}", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{n} {table}" for table, n in report.rows.items() if n)
+    print(f"copied {report.source} to {report.destination}: {counts or 'nothing (the log is empty)'}")
+    print(f"audit chain verified on both sides; head: {report.head}")
+    return 0
 
 
 def print_rows(rows: list[dict[str, Any]], fmt: str) -> None:

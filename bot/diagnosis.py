@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, Literal
 
+from bot.i18n import N_, _, duration
 from bot.invoices import INVOICE_NUMBER
 from bot.order import Order, Package
 from bot.statuses import StatusInfo, status_info
@@ -72,8 +73,8 @@ class OfferedAction:
     @property
     def label(self) -> str:
         if self.kind == RESEND:
-            return f"Resend invoice {self.invoice_number}"
-        return "Add invoice" if self.full else "Add partial invoice"
+            return _("Resend invoice {invoice_number}").format(invoice_number=self.invoice_number)
+        return _("Add invoice") if self.full else _("Add partial invoice")
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,18 @@ class Diagnosis:
     @property
     def summary(self) -> str:
         """One line for notifications and plain-text fallbacks."""
-        where = f"{self.order_id} is in {self.status_name}"
+        where = _("{order_id} is in {status}: waiting for {waiting_for}.")
         if self.stuck:
-            where += f" for {humanize(self.age)} (normally under {humanize(self.expected)})"
+            where = _("{order_id} is in {status} for {age} (normally under {expected}): waiting for {waiting_for}.")
         elif self.age is not None and self.status_name != "Invoiced":
-            where += f" since {humanize(self.age)} ago"
-        return f"{where}: waiting for {self.waiting_for}."
+            where = _("{order_id} is in {status} since {age} ago: waiting for {waiting_for}.")
+        return where.format(
+            order_id=self.order_id,
+            status=self.status_name,
+            age=humanize(self.age),
+            expected=humanize(self.expected),
+            waiting_for=self.waiting_for,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -144,8 +151,8 @@ def diagnose(order: Order, now: datetime, thresholds: Mapping[str, timedelta] | 
         status=order.status,
         status_name=info.name,
         known_status=known,
-        waiting_for=info.waiting_for,
-        next_step=info.next_step,
+        waiting_for=_(info.waiting_for),
+        next_step=_(info.next_step),
         since=since,
         age=age,
         expected=info.expect,
@@ -168,9 +175,9 @@ def _status(order: Order) -> tuple[StatusInfo, bool]:
         StatusInfo(
             status=order.status or "",
             name=order.status or "unknown",
-            waiting_for=f"something this bot does not know yet (VTEX status `{order.status}`)",
-            next_step="Open the order in the VTEX Admin and read its View Interactions history.",
-            no_invoice_reason="This status is unknown to the bot, so it will not guess an invoice fix.",
+            waiting_for=_("something this bot does not know yet (VTEX status `{status}`)").format(status=order.status),
+            next_step=N_("Open the order in the VTEX Admin and read its View Interactions history."),
+            no_invoice_reason=N_("This status is unknown to the bot, so it will not guess an invoice fix."),
         ),
         False,
     )
@@ -186,39 +193,43 @@ class _Decision:
 def _decide(order: Order, info: StatusInfo, known: bool, invoices: InvoiceSummary, stuck: bool | None) -> _Decision:
     """The one situation this order is in, the fix it offers (if any), and why there is none otherwise."""
     if not known:
-        return _Decision(Situation.UNKNOWN_STATUS, reason=info.no_invoice_reason)
+        return _Decision(Situation.UNKNOWN_STATUS, reason=_(info.no_invoice_reason))
     if order.status == "invoiced":
-        return _Decision(Situation.INVOICED, reason=info.no_invoice_reason)
+        return _Decision(Situation.INVOICED, reason=_(info.no_invoice_reason))
     if order.status == "canceled":
-        return _Decision(Situation.CANCELED, reason=info.no_invoice_reason)
+        return _Decision(Situation.CANCELED, reason=_(info.no_invoice_reason))
     if order.workflow_is_in_error:
         return _Decision(
             Situation.WORKFLOW_ERROR,
-            reason="VTEX flagged a workflow error that automatic retries cannot fix; an invoice will not clear it.",
+            reason=_("VTEX flagged a workflow error that automatic retries cannot fix; an invoice will not clear it."),
         )
     if order.status in PAYMENT_STATUSES:
-        return _Decision(Situation.WAITING_PAYMENT, reason=info.no_invoice_reason)
+        return _Decision(Situation.WAITING_PAYMENT, reason=_(info.no_invoice_reason))
     if not info.invoice_helps:
         situation = Situation.STUCK_ELSEWHERE if stuck else Situation.NOT_STUCK
         return _Decision(
-            situation, reason=info.no_invoice_reason or "An invoice does not move an order out of this status."
+            situation, reason=_(info.no_invoice_reason) or _("An invoice does not move an order out of this status.")
         )
     if order.external_sellers and (order.origin or "").lower() == "marketplace":
         names = ", ".join(s.name or s.id for s in order.external_sellers)
         return _Decision(
             Situation.OTHER_SELLER,
-            reason=f"Items are sold by {names}: invoices must be sent by the seller on its own order "
-            f"({order.seller_order_id or 'the seller order id'}), not on this marketplace order.",
+            reason=_(
+                "Items are sold by {sellers}: invoices must be sent by the seller on its own order "
+                "({seller_order_id}), not on this marketplace order."
+            ).format(sellers=names, seller_order_id=order.seller_order_id or _("the seller order id")),
         )
     if order.value <= 0:
         return _Decision(
-            Situation.NOTHING_TO_INVOICE, reason="The order value is zero, so there is nothing to invoice."
+            Situation.NOTHING_TO_INVOICE, reason=_("The order value is zero, so there is nothing to invoice.")
         )
     if invoices.over_invoiced:
         return _Decision(
             Situation.OVER_INVOICED,
-            reason=f"Output invoices ({order.money(invoices.invoiced)}) exceed the order value "
-            f"({order.money(order.value)}). Do not add more: check the invoices in the ERP and ask VTEX support.",
+            reason=_(
+                "Output invoices ({invoiced}) exceed the order value ({order_value}). Do not add more: check the "
+                "invoices in the ERP and ask VTEX support."
+            ).format(invoiced=order.money(invoices.invoiced), order_value=order.money(order.value)),
         )
     decision = _invoice_fix(order, invoices)
     if decision.situation == Situation.BAD_INVOICE_NUMBER:
@@ -238,9 +249,10 @@ def _invoice_fix(order: Order, invoices: InvoiceSummary) -> _Decision:
     if invoices.missing == 0 and not INVOICE_NUMBER.match(latest.invoice_number):
         return _Decision(
             Situation.BAD_INVOICE_NUMBER,
-            reason=f"Invoice {latest.invoice_number} holds characters (spaces, '/', symbols) that stop the order from "
-            "reaching Invoiced, so resending it cannot help. Correct it with your ERP and ask VTEX support to "
-            "replace it.",
+            reason=_(
+                "Invoice {invoice_number} holds characters (spaces, '/', symbols) that stop the order from reaching "
+                "Invoiced, so resending it cannot help. Correct it with your ERP and ask VTEX support to replace it."
+            ).format(invoice_number=latest.invoice_number),
         )
     if invoices.missing == 0:
         resend = OfferedAction(kind=RESEND, amount=latest.invoice_value, invoice_number=latest.invoice_number)
@@ -254,33 +266,41 @@ def _notes(order: Order, invoices: InvoiceSummary, decision: _Decision) -> list[
     invoicing = decision.situation in INVOICE_SITUATIONS
     if invoices.returned and invoicing:
         notes.append(
-            f"Return (Input) invoices of {order.money(invoices.returned)} are on the order; they do not count "
-            "toward the invoiced total."
+            _(
+                "Return (Input) invoices of {returned} are on the order; they do not count toward the invoiced total."
+            ).format(returned=order.money(invoices.returned))
         )
     if order.changes_attachment and order.changes_attachment.changes_data and invoicing:
         notes.append(
-            "The order was changed after checkout; its value already reflects the change. Invoice only once the "
-            "change has finished."
+            _(
+                "The order was changed after checkout; its value already reflects the change. Invoice only once the "
+                "change has finished."
+            )
         )
     if order.is_marketplace_order and invoicing:
         notes.append(
-            "Marketplace order: if your ERP already invoiced it, the product may be unavailable in the marketplace's "
-            "API. Click *Try again* on the order's status in the Admin (a 404 means: contact the marketplace)."
+            _(
+                "Marketplace order: if your ERP already invoiced it, the product may be unavailable in the "
+                "marketplace's API. Click *Try again* on the order's status in the Admin (a 404 means: contact the "
+                "marketplace)."
+            )
         )
     if decision.situation == Situation.RESEND and invoices.output_count > 1:
         latest = _latest(order.output_invoices)
         notes.append(
-            f"The {invoices.output_count} Output invoices already add up to the order value; resending the latest "
-            f"one ({latest.invoice_number}) asks VTEX to check the total again."
+            _(
+                "The {count} Output invoices already add up to the order value; resending the latest one "
+                "({invoice_number}) asks VTEX to check the total again."
+            ).format(count=invoices.output_count, invoice_number=latest.invoice_number)
         )
     return notes
 
 
 def _support_quote(order: Order, since: datetime | None) -> str:
-    return (
-        f"Order {order.order_id} (status {order.status}) has workflowIsInError=true since "
-        f"{since.isoformat() if since else 'an unknown time'}. Please check the order's View Interactions."
-    )
+    return _(
+        "Order {order_id} (status {status}) has workflowIsInError=true since {since}. Please check the order's "
+        "View Interactions."
+    ).format(order_id=order.order_id, status=order.status, since=since.isoformat() if since else _("an unknown time"))
 
 
 def _invoice_summary(order: Order) -> InvoiceSummary:
@@ -303,15 +323,5 @@ def _latest(packages: list[Package]) -> Package:
 
 
 def humanize(delta: timedelta | None) -> str:
-    if delta is None:
-        return "an unknown time"
-    seconds = int(delta.total_seconds())
-    if seconds < 90:
-        return f"{seconds} seconds" if seconds != 1 else "1 second"
-    minutes = seconds // 60
-    if minutes < 90:
-        return f"{minutes} minutes"
-    hours = minutes // 60
-    if hours < 48:
-        return f"{hours} hours"
-    return f"{hours // 24} days"
+    """How long, in words, in the reply's language (bot/i18n.py holds the one rule)."""
+    return duration(delta)

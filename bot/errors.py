@@ -18,9 +18,11 @@ short `title` for card headers. Credentials never appear in any of them.
 
 from __future__ import annotations
 
+from bot.i18n import N_
+
 
 class VtexError(Exception):
-    title = "VTEX error"
+    title = N_("VTEX error")
     # Set on errors of the invoice POST after which VTEX may have stored the invoice anyway.
     maybe_delivered = False
 
@@ -39,23 +41,23 @@ class VtexError(Exception):
 
 
 class InvalidOrderId(VtexError, ValueError):
-    title = "That is not a VTEX order id"
+    title = N_("That is not a VTEX order id")
 
 
 class OrderNotFound(VtexError):
-    title = "Order not found"
+    title = N_("Order not found")
 
 
 class VtexAuthError(VtexError):
-    title = "VTEX refused our credentials"
+    title = N_("VTEX refused our credentials")
 
 
 class Unauthorized(VtexAuthError):
-    title = "VTEX refused our credentials"
+    title = N_("VTEX refused our credentials")
 
 
 class Forbidden(VtexAuthError):
-    title = "Missing VTEX permission"
+    title = N_("Missing VTEX permission")
 
     def __init__(self, message: str, *, permission: str, **kwargs: object):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
@@ -63,7 +65,7 @@ class Forbidden(VtexAuthError):
 
 
 class RateLimited(VtexError):
-    title = "VTEX is rate limiting us"
+    title = N_("VTEX is rate limiting us")
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
@@ -71,7 +73,7 @@ class RateLimited(VtexError):
 
 
 class Unavailable(VtexError):
-    title = "VTEX is unavailable"
+    title = N_("VTEX is unavailable")
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
@@ -79,12 +81,12 @@ class Unavailable(VtexError):
 
 
 class BadResponse(VtexError):
-    title = "VTEX sent an unexpected answer"
+    title = N_("VTEX sent an unexpected answer")
 
 
 class WrongOrder(BadResponse):
-    title = "VTEX answered for another order"
+    title = N_("VTEX answered for another order")
 
 
 class RequestRejected(VtexError):
-    title = "VTEX rejected the request"
+    title = N_("VTEX rejected the request")

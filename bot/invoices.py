@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.contract import invoice_problems
+from bot.i18n import _
 from bot.order import Order, Package
 
 # Letters, digits and '-' only: VTEX accepts '/', spaces and symbols, then the order never reaches
@@ -87,7 +88,9 @@ class InvoiceRequest:
             body["embeddedInvoice"] = self.embedded_invoice
         broken = invoice_problems(body)
         if broken:
-            raise InvalidInvoice("payload", "The invoice does not match VTEX's published format: " + broken[0])
+            raise InvalidInvoice(
+                "payload", _("The invoice does not match VTEX's published format: {problem}").format(problem=broken[0])
+            )
         return body
 
     @property
@@ -173,21 +176,23 @@ def other_owed(order: Order) -> int:
 def check_number(number: str, order: Order) -> str | None:
     number = (number or "").strip()
     if not number:
-        return "Enter the invoice number of the fiscal document your ERP issued."
+        return _("Enter the invoice number of the fiscal document your ERP issued.")
     if not INVOICE_NUMBER.match(number):
-        return "Use only letters, digits and '-' (no spaces, '/' or other symbols), up to 50."
+        return _("Use only letters, digits and '-' (no spaces, '/' or other symbols), up to 50.")
     if number.lower() in {n.lower() for n in order.invoice_numbers}:
-        return f"Invoice {number} is already on this order; a new invoice needs its own number."
+        return _("Invoice {invoice_number} is already on this order; a new invoice needs its own number.").format(
+            invoice_number=number
+        )
     return None
 
 
 def check_date(issued: datetime | None, now: datetime) -> str | None:
     if issued is None:
-        return "Enter the issuance date and time printed on the invoice."
+        return _("Enter the issuance date and time printed on the invoice.")
     if issued.tzinfo is None:
-        return "The issuance date needs a time zone."
+        return _("The issuance date needs a time zone.")
     if issued > now:
-        return "The issuance date cannot be in the future."
+        return _("The issuance date cannot be in the future.")
     return None
 
 
@@ -196,12 +201,12 @@ def check_key(key: str | None, order: Order) -> str | None:
         return None
     if order.currency.code == "BRL":
         if not NFE_KEY.match(key):
-            return "An NF-e access key has exactly 44 digits."
+            return _("An NF-e access key has exactly 44 digits.")
         if not nfe_check_digit_ok(key):
-            return "This NF-e access key's last digit does not match the others: check for a typo."
+            return _("This NF-e access key's last digit does not match the others: check for a typo.")
         return None
     if not INVOICE_KEY.match(key):
-        return "The invoice key holds only letters and digits (up to 100)."
+        return _("The invoice key holds only letters and digits (up to 100).")
     return None
 
 
@@ -214,7 +219,7 @@ def nfe_check_digit_ok(key: str) -> bool:
 
 def check_url(url: str | None) -> str | None:
     if url and (not INVOICE_URL.match(url) or len(url) > MAX_URL):
-        return "Enter a full http:// or https:// address without spaces (up to 2000 characters)."
+        return _("Enter a full http:// or https:// address without spaces (up to 2000 characters).")
     return None
 
 
@@ -240,11 +245,10 @@ def check_items(order: Order, chosen: tuple[InvoiceItem, ...]) -> str | None:
     for item in chosen:
         key = (item.index if item.index is not None else -1, item.price)
         if item.quantity < 0:
-            return "Quantities cannot be negative."
+            return _("Quantities cannot be negative.")
         if item.quantity > left.get(key, 0):
-            return (
-                f"SKU {item.id}: only {left.get(key, 0)} unit(s) at {order.money(item.price)} are not yet invoiced; "
-                f"{item.quantity} chosen."
+            return _("SKU {sku}: only {open} unit(s) at {price} are not yet invoiced; {chosen} chosen.").format(
+                sku=item.id, open=left.get(key, 0), price=order.money(item.price), chosen=item.quantity
             )
         left[key] = left.get(key, 0) - item.quantity
     return None
@@ -260,17 +264,16 @@ def check_value(order: Order, value: int, chosen: tuple[InvoiceItem, ...], inclu
     goods = sum(i.total for i in chosen)
     missing = max(order.missing, 0)
     if value <= 0:
-        return "The value must be greater than zero: choose at least one item or the shipping still owed."
+        return _("The value must be greater than zero: choose at least one item or the shipping still owed.")
     if value > missing:
-        return f"The value cannot exceed what is missing, {order.money(missing)}."
+        return _("The value cannot exceed what is missing, {missing}.").format(missing=order.money(missing))
     if goods > value:
-        return (
-            f"The items you chose add up to {order.money(goods)}, more than the value {order.money(value)}: "
-            "remove an item or lower a quantity."
-        )
+        return _(
+            "The items you chose add up to {goods}, more than the value {value}: remove an item or lower a quantity."
+        ).format(goods=order.money(goods), value=order.money(value))
     ceiling = value_ceiling(order, chosen, include_other)
     if value > ceiling:
-        return f"At most {order.money(ceiling)} for the items and shipping you chose."
+        return _("At most {ceiling} for the items and shipping you chose.").format(ceiling=order.money(ceiling))
     return None
 
 
@@ -334,15 +337,22 @@ def whole_draft(order: Order, *, number: str, issuance_date: datetime | None) ->
 def resend_request(package: Package, order: Order) -> InvoiceRequest:
     """The same Output invoice again: VTEX treats a known number as a re-notification."""
     if package.issuance_date is None:
-        raise InvalidInvoice("date", f"Invoice {package.invoice_number} has no issuance date to resend.")
+        raise InvalidInvoice(
+            "date",
+            _("Invoice {invoice_number} has no issuance date to resend.").format(invoice_number=package.invoice_number),
+        )
     if package.invoice_value <= 0:
-        raise InvalidInvoice("value", f"Invoice {package.invoice_number} has no value to resend.")
+        raise InvalidInvoice(
+            "value", _("Invoice {invoice_number} has no value to resend.").format(invoice_number=package.invoice_number)
+        )
     items = []
     for p in package.items:
         if not 0 <= p.item_index < len(order.items):
             raise InvalidInvoice(
                 "items",
-                f"Invoice {package.invoice_number} lists an item the order does not have (index {p.item_index}).",
+                _("Invoice {invoice_number} lists an item the order does not have (index {index}).").format(
+                    invoice_number=package.invoice_number, index=p.item_index
+                ),
             )
         items.append(InvoiceItem(order.items[p.item_index].id, p.price, p.quantity, p.item_index))
     return InvoiceRequest(

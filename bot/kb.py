@@ -4,6 +4,10 @@ An article is a markdown file with YAML front matter. Our built-in set (`bot/faq
 statuses explicitly; articles exported from VTEX's help center are matched by the status names in
 their titles (English, Portuguese or Spanish), and win over the built-in ones where they match.
 Guidance renders as short Slack mrkdwn with links made absolute to help.vtex.com.
+
+Guidance is in the reply's language ("en", "pt-BR" or "es"): an exported article in that language wins,
+then our built-in one in that language (`bot/faq/pt/`, `bot/faq/es/`), and English only when nothing in
+that language covers the status.
 """
 
 from __future__ import annotations
@@ -15,11 +19,15 @@ from typing import Any
 
 import yaml
 
+from bot.status_names import ADMIN_NAMES
 from bot.statuses import STATUSES
 
 HELP_CENTER = "https://help.vtex.com"
 BUILTIN_DIR = Path(__file__).parent / "faq"
 MAX_GUIDANCE = 1800
+ENGLISH = "en"
+# The help center's path segment for each reply language.
+URL_LOCALE = {"en": "en", "pt-BR": "pt", "es": "es"}
 
 # Admin names of each status in English, Portuguese and Spanish, besides the id itself.
 NAMES: dict[str, list[str]] = {
@@ -50,11 +58,29 @@ NAMES: dict[str, list[str]] = {
         "janela de cancelamento",
         "carência para cancelamento",
         "ventana de cancelación",
+        "período de cancelación",
     ],
     "authorize-fulfillment": ["authorize fulfillment", "aguardando autorização para despachar"],
     "start-handling": ["start handling", "iniciar manuseio"],
     "request-cancel": ["cancellation requested", "cancelamento solicitado", "cancelación solicitada"],
+    "waiting-for-manual-authorization": ["esperando autorización para fulfillment"],
 }
+
+
+def _add_admin_names(names: dict[str, list[str]]) -> None:
+    """Every Portuguese and Spanish Admin name (bot/status_names.py) that names one status only."""
+    statuses_of: dict[str, set[str]] = {}
+    for by_status in ADMIN_NAMES.values():
+        for status, name in by_status.items():
+            statuses_of.setdefault(name.casefold(), set()).add(status)
+    for name, statuses in sorted(statuses_of.items()):
+        if len(statuses) == 1:
+            known = names.setdefault(statuses.pop(), [])
+            if name not in known:
+                known.append(name)
+
+
+_add_admin_names(NAMES)
 
 _STUCK = (
     r"(?:stuck|stopped|remains?|remain stuck|progress after|still has|parado|continua|avança após"
@@ -76,6 +102,11 @@ class Article:
     score: float = 0.0
     path: str = ""
 
+    @property
+    def language(self) -> str:
+        """The reply language this article is written in: "en", "pt-BR" or "es"."""
+        return reply_language(self.locale)
+
     def guidance(self, limit: int = MAX_GUIDANCE) -> str:
         return to_mrkdwn(_excerpt(self.body), limit=limit, base=HELP_CENTER)
 
@@ -86,6 +117,7 @@ class Guidance:
     url: str
     text: str
     builtin: bool
+    language: str = ENGLISH
 
     @property
     def bullets(self) -> list[str]:
@@ -93,7 +125,15 @@ class Guidance:
         return [line[1:].strip() for line in self.text.splitlines() if line.startswith("•")]
 
 
-def parse_article(text: str, path: Path, builtin: bool = False) -> Article | None:
+def reply_language(locale: str | None) -> str:
+    """A locale as one of the reply languages: `pt`, `pt-BR`, `pt_BR` → "pt-BR"; `es`, `es-419`, `es-MX` → "es";
+    anything else (or nothing) → "en"."""
+    base = re.split(r"[-_]", (locale or "").strip().lower(), maxsplit=1)[0]
+    return {"pt": "pt-BR", "es": "es"}.get(base, ENGLISH)
+
+
+def parse_article(text: str, path: Path, builtin: bool = False, root: Path | None = None) -> Article | None:
+    """One article; `root` is the folder it was read from (a language folder is looked for below it)."""
     meta, body = split_front_matter(text)
     title = str(meta.get("title") or "").strip().lstrip("\ufeff\u200b")
     if not title:
@@ -106,8 +146,9 @@ def parse_article(text: str, path: Path, builtin: bool = False) -> Article | Non
         statuses, score = match_title(title)
     if not statuses:
         return None
-    locale = str(meta.get("locale") or _locale_from_path(path) or "en")
-    url = str(meta.get("url") or "") or article_url(meta, path, locale)
+    locale = str(meta.get("locale") or _locale_from_path(path, root, builtin) or "en")
+    url_locale = URL_LOCALE[reply_language(locale)] if re.match(r"(?i)(en|pt|es)([-_]|$)", locale) else locale
+    url = str(meta.get("url") or "") or article_url(meta, path, url_locale)
     if locale == "en":
         score += 1
     if str(meta.get("contentType", "")) == "frequentlyAskedQuestion":
@@ -169,9 +210,18 @@ def article_url(meta: dict[str, Any], path: Path, locale: str) -> str:
     return f"{HELP_CENTER}/{locale}/{kind}/{slug}"
 
 
-def _locale_from_path(path: Path) -> str | None:
-    for part in path.parts:
-        if part in {"en", "pt", "es"}:
+_LOCALE_PART = re.compile(r"(?i)(?:en|pt|es)(?:[-_](?:[a-z]{2}|\d{3}))?")
+
+
+def _locale_from_path(path: Path, root: Path | None = None, builtin: bool = False) -> str | None:
+    """The language folder an article sits in (`en`, `pt`, `es`, `pt-BR`, `es-419`...). With `root` (the folder
+    read), the folders below it count first, then, for an export, `root` itself from the inside out; our built-in
+    folder counts only below it, wherever the project is installed."""
+    parts: tuple[str, ...] = path.parts
+    if root is not None and path.is_relative_to(root):
+        parts = path.relative_to(root).parts[:-1] + (() if builtin else tuple(reversed(root.parts)))
+    for part in parts:
+        if _LOCALE_PART.fullmatch(part):
             return part
     return None
 
@@ -257,7 +307,7 @@ def _escape(text: str) -> str:
 class KnowledgeBase:
     def __init__(self, articles: list[Article]):
         self.articles = articles
-        self._cache: dict[tuple[str | None, int], Guidance | None] = {}
+        self._cache: dict[tuple[str | None, int, str], Guidance | None] = {}
 
     @classmethod
     def load(cls, faq_dir: Path | str | None = None) -> KnowledgeBase:
@@ -273,28 +323,39 @@ class KnowledgeBase:
         found = []
         for path in sorted(folder.rglob("*.md")):
             try:
-                article = parse_article(path.read_text(encoding="utf-8", errors="replace"), path, builtin)
+                text = path.read_text(encoding="utf-8", errors="replace")
+                article = parse_article(text, path, builtin, root=folder)
             except OSError:
                 continue
             if article:
                 found.append(article)
         return found
 
-    def article_for(self, status: str | None) -> Article | None:
+    def article_for(self, status: str | None, lang: str | None = ENGLISH) -> Article | None:
+        """The article for `status` in the reply language `lang`: an exported one in that language, else our
+        built-in one in that language, else (nothing in that language) our English one."""
         key = status or "incomplete"
-        external = [a for a in self.articles if not a.builtin and key in a.statuses]
+        language = reply_language(lang)
+        external = [a for a in self.articles if not a.builtin and a.language == language and key in a.statuses]
         if external:
             return max(external, key=lambda a: a.score)
-        for article in self.articles:
-            if article.builtin and key in article.statuses:
-                return article
-        return next((a for a in self.articles if a.builtin and "*" in a.statuses), None)
+        for wanted in dict.fromkeys([language, ENGLISH]):
+            builtin = [a for a in self.articles if a.builtin and a.language == wanted]
+            found = next((a for a in builtin if key in a.statuses), None) or next(
+                (a for a in builtin if "*" in a.statuses), None
+            )
+            if found:
+                return found
+        return None
 
-    def guidance(self, status: str | None, limit: int = MAX_GUIDANCE) -> Guidance | None:
-        key = (status, limit)
+    def guidance(self, status: str | None, limit: int = MAX_GUIDANCE, lang: str | None = ENGLISH) -> Guidance | None:
+        language = reply_language(lang)
+        key = (status, limit, language)
         if key not in self._cache:  # articles do not change while the process runs; rendering them is not free
-            article = self.article_for(status)
+            article = self.article_for(status, language)
             self._cache[key] = (
-                Guidance(article.title, article.url, article.guidance(limit), article.builtin) if article else None
+                Guidance(article.title, article.url, article.guidance(limit), article.builtin, article.language)
+                if article
+                else None
             )
         return self._cache[key]

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.diagnosis import Diagnosis, diagnose
 from bot.errors import VtexError
+from bot.i18n import current
 from bot.kb import Guidance, KnowledgeBase
 from bot.order import Order
 from bot.vtex import VtexClient
@@ -49,7 +50,7 @@ def explain(
     order: Order, kb: KnowledgeBase, now: datetime | None = None, thresholds: Mapping[str, timedelta] | None = None
 ) -> Answer:
     diagnosis = diagnose(order, now or datetime.now(UTC), thresholds)
-    return Answer(order, diagnosis, kb.guidance(order.status))
+    return Answer(order, diagnosis, kb.guidance(order.status, lang=current()))
 
 
 def look_up(

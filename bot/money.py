@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from bot.i18n import _
+
 CENTS = 100  # OMS integers are hundredths of the currency unit, always
 MAX_DIGITS = 12  # whole units an agent may type: far above any real invoice, far below overflow
 
@@ -76,17 +78,17 @@ class Currency:
             cleaned = cleaned.replace(mark, "") if mark else cleaned
         cleaned = re.sub(r"[\s\u00a0\u202f]", "", cleaned)
         if not re.fullmatch(r"-?[\d.,]+", cleaned) or not re.search(r"\d", cleaned):
-            raise AmountError(f"Enter an amount such as {self.example()}.")
+            raise AmountError(_("Enter an amount such as {example}.").format(example=self.example()))
         negative = cleaned.startswith("-")
         whole, frac = self._split(cleaned.lstrip("-"))
         if len(whole) > MAX_DIGITS:
-            raise AmountError("That amount is too large.")
+            raise AmountError(_("That amount is too large."))
         cents = int(whole or "0") * CENTS + int(frac.ljust(2, "0"))
         return -cents if negative else cents
 
     def _split(self, number: str) -> tuple[str, str]:
         """Whole units and up to two decimals, each as digits only."""
-        bad = AmountError(f"That amount is not a number; enter it like {self.example()}.")
+        bad = AmountError(_("That amount is not a number; enter it like {example}.").format(example=self.example()))
         marks = [c for c in number if c in ".,"]
         if not marks:
             return number, ""
@@ -106,8 +108,10 @@ class Currency:
             if mark == self.group_separator or self.digits == 0:
                 return self._grouped(number, bad), ""
             raise AmountError(
-                f"'{number}' could be read two ways. Enter it like {self.example()} "
-                f"({self.decimal_separator!r} before the decimals, no thousands separator)."
+                _(
+                    "'{amount}' could be read two ways. Enter it like {example} ({separator} before the decimals, "
+                    "no thousands separator)."
+                ).format(amount=number, example=self.example(), separator=repr(self.decimal_separator))
             )
         return head, self._whole_units(self._decimals(tail, bad))
 
@@ -121,14 +125,18 @@ class Currency:
         """A currency shown without decimals takes none from a person: `21,48` pesos is a typo, not 21 pesos."""
         if self.digits == 0 and decimals.strip("0"):
             name = self.code or self.symbol
-            raise AmountError(f"{name} amounts have no decimals: enter it like {self.example()}.")
+            raise AmountError(
+                _("{currency} amounts have no decimals: enter it like {example}.").format(
+                    currency=name, example=self.example()
+                )
+            )
         return decimals
 
     def _decimals(self, tail: str, bad: AmountError) -> str:
         if not tail.isdigit():
             raise bad
         if len(tail) > 2:
-            raise AmountError(f"Use at most two decimals, like {self.example()}.")
+            raise AmountError(_("Use at most two decimals, like {example}.").format(example=self.example()))
         return tail
 
 

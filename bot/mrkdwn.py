@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from bot.i18n import _
+
 SLACK_ID = re.compile(r"^[UWB][A-Z0-9]{2,}$")
 
 
@@ -48,4 +50,6 @@ def mention(user_id: str | None) -> str:
 def slack_date(moment: datetime) -> str:
     """Rendered in each reader's own time zone by Slack; the fallback is UTC."""
     stamp = int(moment.timestamp())
-    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{moment.strftime('%Y-%m-%d %H:%M UTC')}>"
+    # Slack fills in its own tokens in the reader's language; only the word between them is ours.
+    tokens = _("{date} at {time}").format(date="{date_short_pretty}", time="{time}")
+    return f"<!date^{stamp}^{tokens}|{moment.strftime('%Y-%m-%d %H:%M UTC')}>"

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.i18n import _
+
 log = logging.getLogger(__name__)
 
 MEMBERSHIP_TTL = 60.0
@@ -90,18 +92,18 @@ class Operators:
     def refusal(self) -> str:
         """Why the last `allows` on this thread said no."""
         if not self.configured:
-            return (
+            return _(
                 "Nothing was sent: nobody may press invoice buttons yet, because whoever runs the bot has not named "
                 "the team's operators. Ask them to add you (or your Slack user group)."
             )
         decision = getattr(self._last, "decision", None)
         if decision is not None and decision.unconfirmed:
-            return (
+            return _(
                 "Refused: Slack could not confirm that you are in an operator user group (its API is not answering "
-                f"and the bot trusts an earlier answer for at most {self.max_age / 60:.0f} minutes). "
-                "Nothing was sent to VTEX. Try again in a minute."
-            )
-        return (
+                "and the bot trusts an earlier answer for at most {minutes} minutes). Nothing was sent to VTEX. "
+                "Try again in a minute."
+            ).format(minutes=f"{self.max_age / 60:.0f}")
+        return _(
             "Nothing was sent: only the team's operators may send invoices to VTEX. Ask an operator to press the "
             "button, or ask whoever runs the bot to make you one."
         )

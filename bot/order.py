@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from bot.i18n import store_format
 from bot.money import DEFAULT_CURRENCY, Currency
 
 
@@ -276,10 +277,22 @@ class Order(_Model):
         if prefs is None:
             return DEFAULT_CURRENCY
         info = prefs.currency_format_info or CurrencyFormatInfo()
+        digits = max(0, min(info.CurrencyDecimalDigits, 4))
+        written = store_format(prefs.currency_code, prefs.country_code)
+        if written is not None:  # as the store's country writes amounts (CLDR, through Babel)
+            return Currency(
+                symbol=_inert(written.symbol),
+                code=_inert(prefs.currency_code),
+                decimal_digits=digits,
+                decimal_separator=written.decimal,
+                group_separator=written.group,
+                group_size=written.group_size,
+                symbol_first=written.symbol_first,
+            )
         return Currency(
             symbol=_inert(prefs.currency_symbol or prefs.currency_code or "$"),
             code=_inert(prefs.currency_code),
-            decimal_digits=max(0, min(info.CurrencyDecimalDigits, 4)),
+            decimal_digits=digits,
             decimal_separator=info.CurrencyDecimalSeparator or ".",
             group_separator=info.CurrencyGroupSeparator,
             group_size=info.CurrencyGroupSize,

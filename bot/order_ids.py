@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.errors import InvalidOrderId
+from bot.i18n import N_, _
 from bot.mrkdwn import code
 
 MAX_LENGTH = 80
@@ -28,7 +29,7 @@ _IN_TEXT = re.compile(
 # Slack wraps links, phone numbers and mentions as <target|label>; the label is what the user typed.
 _SLACK_LINK = re.compile(r"<([^<>|]*)\|([^<>]*)>|<([^<>]*)>")
 
-EXPECTED_FORMS = "`1172452900788-01`, `v527103anml-01`, `SLR-v527103anml-01`, `GHB-123456789` or `seq501456`"
+EXPECTED_FORMS = N_("`1172452900788-01`, `v527103anml-01`, `SLR-v527103anml-01`, `GHB-123456789` or `seq501456`")
 
 
 def validate_order_id(raw: str) -> str:
@@ -36,10 +37,12 @@ def validate_order_id(raw: str) -> str:
     candidate = raw.strip() if isinstance(raw, str) else ""
     shown = candidate[:40] + ("…" if len(candidate) > 40 else "")
     if not candidate:
-        raise InvalidOrderId(f"No order id was given. Expected one like {EXPECTED_FORMS}.")
+        raise InvalidOrderId(_("No order id was given. Expected one like {forms}.").format(forms=_(EXPECTED_FORMS)))
     if len(candidate) > MAX_LENGTH or not _VALID.match(candidate) or not any(c.isdigit() for c in candidate):
         raise InvalidOrderId(
-            f"{code(_printable(shown))} is not a VTEX order id. Expected one like {EXPECTED_FORMS}.",
+            _("{order_id} is not a VTEX order id. Expected one like {forms}.").format(
+                order_id=code(_printable(shown)), forms=_(EXPECTED_FORMS)
+            ),
             order_id=None,
         )
     return candidate

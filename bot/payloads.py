@@ -153,6 +153,7 @@ class FormState(BaseModel):
     other: int  # shipping and fees owed beyond the open items
     reply: ReplyTarget
     reviewed: Reviewed | None = None
+    language: str = "en"  # the form's language: its errors, review and outcome speak it too
 
     def draft(self, reviewed: Reviewed) -> PartialDraft:
         items = tuple(

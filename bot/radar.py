@@ -12,11 +12,17 @@ Every `UNSTUCK_RADAR_INTERVAL` seconds one tick:
    situation gets its alert updated in place (chat.update) and loses its buttons;
 4. posts the daily digest when it is due.
 VTEX calls go through their own client, limited to a share of the account's 6,000 requests a minute.
+
+Only one radar runs at a time, however many `serve` processes share the database: each tick first takes or
+renews a lease in the database (`LEASE` intervals long). The others check every `FOLLOW` of an interval and
+take over once the lease has run out, so a dead leader is replaced within two intervals. The lease only saves
+work: an alert is claimed in the database before it is posted, so even two radars never alert twice.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,7 +33,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import radar_alert, radar_digest, radar_resolved
+from bot.db import AuditError, DatabaseError
 from bot.errors import OrderNotFound, RateLimited, VtexError
+from bot.i18n import use
+from bot.owner import this_process
 from bot.radar_rules import FEED_STATUSES, WATCHED_STATUSES, assess
 from bot.radar_store import Alert
 from bot.services import Services
@@ -41,6 +50,8 @@ FEED_FIRST = timedelta(days=3650)  # a change VTEX reported goes ahead of everyt
 MAX_PAGES = 30  # List orders stops there
 FEED_BATCHES = 50  # feed reads per tick (of up to 10 items each)
 VTEX_LIMIT_PER_MINUTE = 6000
+LEASE = 1.5  # intervals a leader's lease lasts past its last tick (a late tick keeps it)
+FOLLOW = 0.25  # intervals between a standby radar's checks: takeover within LEASE + FOLLOW < 2 intervals
 
 
 @dataclass
@@ -74,6 +85,9 @@ class Radar:
         self.store = services.store.radar
         self._feed_ready = False
         self._paused_until: datetime | None = None
+        # This radar, among every process on every host (two radars in one process are two owners too).
+        self.owner = f"{this_process()}#{secrets.token_hex(4)}"
+        self.leading: bool | None = None  # unknown until the first tick
 
     @property
     def per_tick(self) -> int:
@@ -83,8 +97,37 @@ class Radar:
 
     # -- one tick -------------------------------------------------------------------------------------------
 
+    def lead(self) -> bool:
+        """Take or renew the lease; False when another radar holds it (or the database cannot say)."""
+        try:
+            leading, before = self.store.lead(self.owner, self.svc.clock(), timedelta(seconds=self.interval * LEASE))
+        except (AuditError, DatabaseError) as exc:
+            log.warning("radar: could not check which process runs the radar (%s); skipping this tick", exc)
+            leading, before = False, None
+        if leading != self.leading:
+            if leading:
+                log.info(
+                    "radar: this process runs the radar now (%s)",
+                    "taking over" if before not in (None, self.owner) else "first",
+                )
+            else:
+                log.info("radar: another process runs the radar; this one stands by")
+            self.leading = leading
+        return leading
+
+    def release(self) -> None:
+        """Hand the lease on (a clean stop), so another process takes over at its next check."""
+        if self.leading:
+            try:
+                self.store.release(self.owner)
+            except (AuditError, DatabaseError) as exc:
+                log.warning("radar: could not hand the radar on (%s); the lease runs out by itself", exc)
+            self.leading = False
+
     def tick(self) -> TickReport:
         report = TickReport()
+        if not self.lead():
+            return report
         now = self.svc.clock()
         if self._paused_until and now < self._paused_until:
             return report  # VTEX asked us to slow down (Retry-After)
@@ -254,7 +297,8 @@ class Radar:
         def tick() -> None:
             started = time.monotonic()
             try:
-                report = self.tick()
+                with use(self.svc.settings.unstuck_language):  # alerts nobody in particular asked for
+                    report = self.tick()
                 if report.alerted or report.resolved:
                     log.info(
                         "radar: %d alert(s), %d resolved, %d looked at",
@@ -263,6 +307,8 @@ class Radar:
                         report.looked_at,
                     )
             finally:  # a fixed period: a long tick is not followed by a whole interval of idleness
-                self.svc.later(tick, max(self.interval - (time.monotonic() - started), 0.05))
+                period = self.interval if self.leading else self.interval * FOLLOW
+                self.svc.later(tick, max(period - (time.monotonic() - started), 0.05))
 
+        self.svc.at_close(self.release)
         self.svc.later(tick, 0.05)

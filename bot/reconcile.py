@@ -15,23 +15,49 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.acting import Settled
+from bot.i18n import N_, _, use
 from bot.mrkdwn import escape, mention
 from bot.services import Services
 
 log = logging.getLogger("unstuck.reconcile")
 
+# What the channel is told once an unconfirmed action is settled, per action kind (whole sentences).
+CHECKED = {
+    "resend_invoice": N_(
+        "The bot checked the unconfirmed resend invoice of invoice {invoice_number} on order {order_id} "
+        "(by {user}): {result}"
+    ),
+    "add_partial_invoice": N_(
+        "The bot checked the unconfirmed add partial invoice of invoice {invoice_number} on order {order_id} "
+        "(by {user}): {result}"
+    ),
+}
+
 
 def reconcile(svc: Services, client: WebClient | None = None) -> list[Settled]:
+    """Settle what can be settled; the channel is told in UNSTUCK_LANGUAGE (the whole team reads it)."""
+    with use(svc.settings.unstuck_language):
+        return _reconcile(svc, client)
+
+
+def _reconcile(svc: Services, client: WebClient | None) -> list[Settled]:
     settled = svc.actor.settle_unsettled()
     for item in settled:
         if item.state in ("succeeded", "failed"):
             action = item.action
             what = str(action["action"]).replace("_", " ")
-            text = (
-                f":arrows_counterclockwise: The bot checked the unconfirmed {what} of invoice "
-                f"{escape(action.get('invoice_number') or '')} on order {escape(action['order_id'])} "
-                f"(by {mention(action.get('user_id'))}): {item.message}"
+            checked = CHECKED.get(str(action["action"])) or N_(
+                "The bot checked the unconfirmed {action} of invoice {invoice_number} on order {order_id} "
+                "(by {user}): {result}"
             )
+            sentence = _(checked).format(
+                action=what,
+                invoice_number=escape(action.get("invoice_number") or ""),
+                order_id=escape(action["order_id"]),
+                user=mention(action.get("user_id")),
+                result=item.message,
+            )
+            text = f":arrows_counterclockwise: {sentence}"
             _tell(client, action, text)
     return settled
 

@@ -5,41 +5,73 @@ from __future__ import annotations
 import re
 
 from bot.diagnosis import INVOICE_SITUATIONS, RESEND, humanize
+from bot.i18n import _
 from bot.lookup import Answer
 from bot.mrkdwn import unescape
-from bot.wording import verdict
+from bot.wording import status_name, verdict
 
 
 def text_report(answer: Answer) -> str:
     """The card's verdict and facts, as plain text: the same situation every surface shows."""
     d, o = answer.diagnosis, answer.order
-    _, said, reason = verdict(d, o)
-    raw = f" ({d.status})" if d.status and d.status != d.status_name else ""
-    lines = [f"Order {d.order_id}: {d.status_name}{raw}", f"  {_plain(said)}", f"  {_plain(reason)}"]
+    said, reason = verdict(d, o)[1:]
+    heading = (
+        _("Order {order_id}: {status_name} ({status})")
+        if d.status and d.status != d.status_name
+        else _("Order {order_id}: {status_name}")
+    )
+    lines = [
+        heading.format(order_id=d.order_id, status_name=status_name(d.status, d.status_name), status=d.status),
+        f"  {_plain(said)}",
+        f"  {_plain(reason)}",
+    ]
     if d.stuck is True:
-        lines.append(f"  Looks stuck: {humanize(d.age)} in this status (normally under {humanize(d.expected)}).")
+        lines.append(
+            "  "
+            + _("Looks stuck: {age} in this status (normally under {expected}).").format(
+                age=humanize(d.age), expected=humanize(d.expected)
+            )
+        )
     elif d.stuck is False:
-        lines.append(f"  Not stuck yet: {humanize(d.age)} in this status (normal is up to {humanize(d.expected)}).")
+        lines.append(
+            "  "
+            + _("Not stuck yet: {age} in this status (normal is up to {expected}).").format(
+                age=humanize(d.age), expected=humanize(d.expected)
+            )
+        )
     if d.since:
-        lines.append(f"  Last change: {d.since.strftime('%Y-%m-%d %H:%M %Z').strip()}")
+        lines.append("  " + _("Last change: {when}").format(when=d.since.strftime("%Y-%m-%d %H:%M %Z").strip()))
     if d.situation in INVOICE_SITUATIONS:
         for package in o.packages:
-            kind = "sale" if package.is_output else "return, not counted"
-            lines.append(f"  Invoice {package.invoice_number}: {o.money(package.invoice_value)} ({kind})")
+            kind = (
+                _("Invoice {invoice_number}: {amount} (sale)")
+                if package.is_output
+                else _("Invoice {invoice_number}: {amount} (return, not counted)")
+            )
+            lines.append(
+                "  " + kind.format(invoice_number=package.invoice_number, amount=o.money(package.invoice_value))
+            )
     for note in d.notes:
-        lines.append(f"  Note: {_plain(note)}")
+        lines.append("  " + _("Note: {note}").format(note=_plain(note)))
     for action in d.actions:
         if action.kind == RESEND:
-            lines.append(f"  Recommended: resend invoice {action.invoice_number} ({o.money(action.amount)})")
-        else:
             lines.append(
-                f"  Recommended: {action.label.lower()} of {o.money(action.amount)}, "
-                "under the number of a new invoice from your ERP"
+                "  "
+                + _("Recommended: resend invoice {invoice_number} ({amount})").format(
+                    invoice_number=action.invoice_number, amount=o.money(action.amount)
+                )
             )
+        else:
+            recommended = (
+                _("Recommended: add invoice of {amount}, under the number of a new invoice from your ERP")
+                if action.full
+                else _("Recommended: add partial invoice of {amount}, under the number of a new invoice from your ERP")
+            )
+            lines.append("  " + recommended.format(amount=o.money(action.amount)))
     if d.support_quote:
-        lines.append(f"  Tell VTEX support: {d.support_quote}")
+        lines.append("  " + _("Tell VTEX support: {quote}").format(quote=d.support_quote))
     if answer.guidance:
-        lines.append(f"  Guidance: {answer.guidance.title} <{answer.guidance.url}>")
+        lines.append("  " + _("Guidance: {title} <{url}>").format(title=answer.guidance.title, url=answer.guidance.url))
     return "\n".join(lines)
 
 

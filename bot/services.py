@@ -14,10 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 from bot.acting import Actor, Timing
 from bot.audit import AuditError, Who
+from bot.i18n import N_, _, carry, ngettext
 from bot.kb import KnowledgeBase
 from bot.lookup import Answer, Failure, LastResend, explain, look_up
 from bot.operators import Operators
 from bot.order import Order
+from bot.people import Languages
 from bot.radar_rules import parse_after
 from bot.settings import Settings
 from bot.store import Store
@@ -27,7 +29,7 @@ log = logging.getLogger("unstuck")
 
 # Questions waiting for a work thread beyond which new ones are answered "busy" at once.
 QUEUE_LIMIT = 200
-BUSY = (
+BUSY = N_(
     ":hourglass_flowing_sand: The bot is busy with many questions right now, so it did not look "
     "{ids} up. Try again in a minute."
 )
@@ -96,6 +98,7 @@ class Services:
     _timers: set[threading.Timer] = field(default_factory=set)
     _timers_lock: threading.Lock = field(default_factory=threading.Lock)
     _closing: bool = False
+    _at_close: list[Callable[[], None]] = field(default_factory=list)
     # Bounded work: questions are refused "busy" once `max_waiting` jobs wait for a work thread.
     max_waiting: int = QUEUE_LIMIT
     question_limit: QuestionLimit = field(default_factory=QuestionLimit)
@@ -105,6 +108,8 @@ class Services:
     )
     _waiting: dict[str, int] = field(default_factory=lambda: {"work": 0, "notices": 0})
     _waiting_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Each person's reply language (their Slack locale), cached; the default from UNSTUCK_LANGUAGE.
+    languages: Languages = field(default_factory=lambda: Languages("en"))
 
     @property
     def actor(self) -> Actor:
@@ -185,7 +190,7 @@ class Services:
         admitted are logged (outcome "busy" or "refused"); run the admitted ones with `start`."""
         if self.busy():
             self._log_not_asked(who, ids, "busy", "the work queue was full")
-            return Admission([], BUSY.format(ids=_listed(ids)))
+            return Admission([], _(BUSY).format(ids=_listed(ids)))
         limit = self.settings.unstuck_user_question_limit
         granted, wait = self.question_limit.take(who.user_id, len(ids), limit)
         admitted, refused = ids[:granted], ids[granted:]
@@ -194,9 +199,13 @@ class Services:
         self._log_not_asked(who, refused, "refused", f"over UNSTUCK_USER_QUESTION_LIMIT ({limit} a minute)")
         return Admission(
             admitted,
-            f":raised_hand: You asked about {limit} orders in the last minute, the most the bot looks up for one "
-            f"person, so it did not look {_listed(refused)} up. Try again in about {max(int(wait + 0.999), 1)} "
-            "seconds.",
+            ngettext(
+                ":raised_hand: You asked about {limit} orders in the last minute, the most the bot looks up for one "
+                "person, so it did not look {ids} up. Try again in about {n} second.",
+                ":raised_hand: You asked about {limit} orders in the last minute, the most the bot looks up for one "
+                "person, so it did not look {ids} up. Try again in about {n} seconds.",
+                max(int(wait + 0.999), 1),
+            ).format(limit=limit, ids=_listed(refused)),
         )
 
     def start(self, admission: Admission, fn: Callable[[], None]) -> None:
@@ -214,6 +223,8 @@ class Services:
         self._submit(self.notices, "notices", fn)
 
     def _submit(self, pool: ThreadPoolExecutor, queue: str, fn: Callable[[], object]) -> None:
+        fn = carry(fn)  # the work answers in the language of the reply it belongs to
+
         def run() -> None:
             with self._waiting_lock:
                 self._waiting[queue] -= 1
@@ -241,6 +252,7 @@ class Services:
 
     def later(self, fn: Callable[[], None], delay: float | None = None) -> None:
         """Run `fn` once after a delay, off the listener pool; errors are logged, never raised."""
+        fn = carry(fn)
 
         def run() -> None:
             try:
@@ -258,6 +270,10 @@ class Services:
             self._timers.add(timer)
             timer.start()
 
+    def at_close(self, fn: Callable[[], None]) -> None:
+        """Run `fn` on close, after the last timer and before the store closes."""
+        self._at_close.append(fn)
+
     def close(self) -> None:
         # Order matters: no listener or follow-up may touch SQLite once its connections are closed.
         with self._timers_lock:
@@ -270,9 +286,15 @@ class Services:
                 pool.shutdown(wait=True)
         for timer in timers:
             timer.join(timeout=5)
+        for fn in self._at_close:  # e.g. the radar hands its lease on, while the store is still open
+            try:
+                fn()
+            except Exception:
+                log.exception("a shutdown step failed")
+        self.languages.close()
         self.vtex.close()
         self.store.close()
 
 
 def _listed(ids: list[str]) -> str:
-    return ", ".join(f"`{i}`" for i in ids) or "it"
+    return ", ".join(f"`{i}`" for i in ids) or _("it")

@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     vtex_app_key: SecretStr | None = None
     vtex_app_token: SecretStr | None = None
     vtex_base_url: str | None = None
-    unstuck_db: str = "./unstuck.db"
+    # A SQLite file, or a postgresql:// URL (its password may be in it: kept out of the settings' repr).
+    unstuck_db: str = Field(default="./unstuck.db", repr=False)
     unstuck_faq_dir: Path | None = None
 
     slack_bot_token: SecretStr | None = None
@@ -63,6 +64,29 @@ class Settings(BaseSettings):
     unstuck_radar_digest_at: str | None = None
     unstuck_radar_timezone: str = "UTC"
     unstuck_radar_share: float = Field(default=0.1, gt=0, le=1)
+    # The language of what nobody in particular asked for (radar alerts, digests) and for people whose
+    # Slack locale is unknown: en, pt-BR or es.
+    unstuck_language: Literal["en", "pt-BR", "es"] = "en"
+
+    @field_validator("unstuck_language", mode="before")
+    @classmethod
+    def _language_tag(cls, value: object) -> object:
+        """`pt`, `pt_BR`, `PT-br` mean pt-BR; `es-419`, `es_MX` mean es; anything else is refused by the type."""
+        if isinstance(value, str) and value.strip():
+            tag = value.strip().replace("_", "-").lower()
+            return {"en": "en", "pt": "pt-BR", "es": "es"}.get(tag.split("-")[0], value)
+        return "en" if isinstance(value, str) else value
+
+    @field_validator("unstuck_db")
+    @classmethod
+    def _path_or_postgres(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must be a file path or a postgresql:// URL")
+        if "://" in value and not value.startswith(("postgresql://", "postgres://")):
+            # Never echo the value: a URL may carry a password.
+            raise ValueError("must be a file path or a postgresql:// URL (other databases are not supported)")
+        return value
 
     @field_validator("unstuck_radar_channel", "unstuck_radar_digest_at", mode="before")
     @classmethod

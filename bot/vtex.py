@@ -39,6 +39,7 @@ from bot.errors import (
     VtexError,
     WrongOrder,
 )
+from bot.i18n import _, ngettext
 from bot.invoices import INVOICE_NUMBER, InvalidInvoice, InvoiceReceipt, InvoiceRequest
 from bot.order import Order, parse_order
 from bot.order_ids import validate_order_id
@@ -190,9 +191,26 @@ class CircuitBreaker:
             now = self.clock()
             remaining = self.opened_at + self.cooldown - now
             if remaining > 0:
-                raise self._error(order_id, f"{remaining:.0f} s are left", remaining)
+                raise self._error(
+                    order_id,
+                    _(
+                        "VTEX failed for {orders} different orders in the last {window} seconds, so the bot paused its "
+                        "calls to VTEX for {cooldown} s and then tries one ({left} s are left). status.vtex.com shows "
+                        "incidents."
+                    ),
+                    remaining,
+                    left=f"{remaining:.0f}",
+                )
             if self.probe_since is not None and now - self.probe_since < self.probe_timeout:
-                raise self._error(order_id, "that call is under way", 5.0)
+                raise self._error(
+                    order_id,
+                    _(
+                        "VTEX failed for {orders} different orders in the last {window} seconds, so the bot paused its "
+                        "calls to VTEX for {cooldown} s and then tries one (that call is under way). status.vtex.com "
+                        "shows incidents."
+                    ),
+                    5.0,
+                )
             self.probe_since = now  # half-open: this call is the probe
 
     def blocked(self) -> bool:
@@ -214,11 +232,12 @@ class CircuitBreaker:
                 self.opened_for = max(len(self.failed), self.opened_for) if probe_failed else len(self.failed)
                 self.opened_at, self.probe_since = now, None
 
-    def _error(self, order_id: str | None, progress: str, retry_after: float) -> Unavailable:
+    def _error(self, order_id: str | None, message: str, retry_after: float, left: str = "") -> Unavailable:
+        """`message`: the whole sentence, with {orders}, {window}, {cooldown} (and {left}) to fill in."""
         return Unavailable(
-            f"VTEX failed for {self.opened_for} different orders in the last {self.window:.0f} seconds, so the bot "
-            f"paused its calls to VTEX for {self.cooldown:.0f} s and then tries one ({progress}). "
-            "status.vtex.com shows incidents.",
+            message.format(
+                orders=self.opened_for, window=f"{self.window:.0f}", cooldown=f"{self.cooldown:.0f}", left=left
+            ),
             order_id=order_id,
             retry_after=retry_after,
         )
@@ -292,15 +311,19 @@ class VtexClient:
         data = self._json(response, order_id)
         if not isinstance(data, dict) or not isinstance(data.get("orderId"), str):
             raise BadResponse(
-                f"VTEX answered for {order_id} without order data. Check VTEX_BASE_URL points at the OMS API.",
+                _("VTEX answered for {order_id} without order data. Check VTEX_BASE_URL points at the OMS API.").format(
+                    order_id=order_id
+                ),
                 order_id=order_id,
                 status_code=response.status_code,
             )
         if not _same_order(order_id, data):
             raise WrongOrder(
-                f"Asked about {order_id}, VTEX answered for another order ({_shown(data['orderId'])}), so nothing "
-                "is shown or offered for it. Try again; if it persists, a proxy or cache in front of VTEX "
-                "(VTEX_BASE_URL) is mixing up answers.",
+                _(
+                    "Asked about {order_id}, VTEX answered for another order ({other_order_id}), so nothing is shown "
+                    "or offered for it. Try again; if it persists, a proxy or cache in front of VTEX (VTEX_BASE_URL) "
+                    "is mixing up answers."
+                ).format(order_id=order_id, other_order_id=_shown(data["orderId"])),
                 order_id=order_id,
                 status_code=response.status_code,
             )
@@ -313,7 +336,8 @@ class VtexClient:
         except ValidationError as exc:
             loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
             raise BadResponse(
-                f"VTEX sent order {order_id} with a malformed field `{loc}`.", order_id=order_id
+                _("VTEX sent order {order_id} with a malformed field `{field}`.").format(order_id=order_id, field=loc),
+                order_id=order_id,
             ) from None
 
     def _get_with_retries(self, path: str, order_id: str) -> httpx.Response:
@@ -376,7 +400,7 @@ class VtexClient:
         """POST once. On a timeout or 5xx raise Unavailable with `maybe_delivered` set: re-read first."""
         order_id = validate_order_id(order_id)
         if not INVOICE_NUMBER.match(invoice.invoice_number):
-            raise InvalidInvoice("number", "Use only letters, digits and '-' in the invoice number.")
+            raise InvalidInvoice("number", _("Use only letters, digits and '-' in the invoice number."))
         self.breaker.before_call(order_id)
         self._take_slot()
         path = f"/api/oms/pvt/orders/{quote(order_id, safe='')}/invoice"
@@ -385,7 +409,9 @@ class VtexClient:
         except httpx.TimeoutException:
             self.breaker.record(False, order_id)
             raise Unavailable(
-                f"VTEX did not answer the invoice for {order_id} in time; it may or may not have been stored.",
+                _("VTEX did not answer the invoice for {order_id} in time; it may or may not have been stored.").format(
+                    order_id=order_id
+                ),
                 order_id=order_id,
             ).with_delivery_unknown() from None
         except httpx.TransportError as exc:
@@ -404,7 +430,8 @@ class VtexClient:
         receipt = data.get("receipt") if isinstance(data, dict) else None
         if not isinstance(receipt, str) or not receipt:
             raise BadResponse(
-                f"VTEX accepted the invoice for {order_id} but sent no receipt.", order_id=order_id
+                _("VTEX accepted the invoice for {order_id} but sent no receipt.").format(order_id=order_id),
+                order_id=order_id,
             ).with_delivery_unknown()
         return InvoiceReceipt(
             order_id=str(data.get("orderId") or order_id),
@@ -439,12 +466,12 @@ class VtexClient:
         if created_from is not None or created_to is not None:
             params["f_creationDate"] = creation_range(created_from, created_to)
         params["orderBy"] = "creationDate,asc"
-        subject = "the order list"
+        subject = _("the order list")
         response = self._route_call("GET", LIST_PATH, subject, LIST_PERMISSION, params=params)
         data = _route_json(response, subject)
         if not isinstance(data, dict):
             raise BadResponse(
-                "VTEX answered List orders without a list. Check VTEX_BASE_URL points at the OMS API.",
+                _("VTEX answered List orders without a list. Check VTEX_BASE_URL points at the OMS API."),
                 status_code=response.status_code,
             )
         rows = data.get("list")
@@ -465,7 +492,7 @@ class VtexClient:
     def feed_config(self) -> dict[str, Any] | None:
         """This app key's Feed v3 configuration, or None when it has none (VTEX answers 404 then; an empty
         or `null` body is read the same way)."""
-        subject = "the orders feed configuration"
+        subject = _("the orders feed configuration")
         response = self._route_call("GET", FEED_CONFIG_PATH, subject, FEED_PERMISSION, passthrough=(404,))
         if response.status_code == 404 or not response.content.strip():
             return None
@@ -486,7 +513,7 @@ class VtexClient:
         self._route_call(
             "POST",
             FEED_CONFIG_PATH,
-            "the orders feed configuration",
+            _("the orders feed configuration"),
             FEED_PERMISSION,
             content=json.dumps(body).encode(),
         )
@@ -497,14 +524,14 @@ class VtexClient:
         or it comes back with a new handle. Raises RequestRejected (status_code 404) without a feed config."""
         if not 1 <= maxlot <= MAX_LOT:
             raise ValueError(f"maxlot is 1 to {MAX_LOT}")
-        subject = "the orders feed"
+        subject = _("the orders feed")
         response = self._route_call(
             "GET",
             FEED_PATH,
             subject,
             FEED_PERMISSION,
             params={"maxlot": str(maxlot)},
-            not_found="VTEX has no orders feed for this app key (404): set its configuration first.",
+            not_found=_("VTEX has no orders feed for this app key (404): set its configuration first."),
         )
         if not response.content.strip():
             return []
@@ -513,7 +540,7 @@ class VtexClient:
             return []
         if not isinstance(data, list):
             raise BadResponse(
-                "VTEX answered the orders feed without a list of items.", status_code=response.status_code
+                _("VTEX answered the orders feed without a list of items."), status_code=response.status_code
             )
         items = []
         for raw in data:
@@ -545,7 +572,7 @@ class VtexClient:
         if broken:
             raise ValueError(f"feed commit refused before sending: {broken}")
         self._route_call(
-            "POST", FEED_PATH, "the orders feed commit", FEED_PERMISSION, content=json.dumps(body).encode()
+            "POST", FEED_PATH, _("the orders feed commit"), FEED_PERMISSION, content=json.dumps(body).encode()
         )
 
     def _route_call(
@@ -620,10 +647,19 @@ def _route_json(response: httpx.Response, subject: str, *, order_id: str | None 
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        what = "an HTML page" if "html" in content_type or response.text.lstrip()[:1] == "<" else "a non-JSON body"
+        message = (
+            _(
+                "VTEX answered {subject} with an HTML page instead of JSON (a login page from a proxy, a wrong "
+                "VTEX_BASE_URL, or a cut-off response). Try again; if it persists, check the URL."
+            )
+            if "html" in content_type or response.text.lstrip()[:1] == "<"
+            else _(
+                "VTEX answered {subject} with a non-JSON body instead of JSON (a login page from a proxy, a wrong "
+                "VTEX_BASE_URL, or a cut-off response). Try again; if it persists, check the URL."
+            )
+        )
         raise BadResponse(
-            f"VTEX answered {subject} with {what} instead of JSON (a login page from a proxy, a wrong "
-            "VTEX_BASE_URL, or a cut-off response). Try again; if it persists, check the URL.",
+            message.format(subject=subject),
             order_id=order_id,
             status_code=response.status_code,
         ) from None
@@ -631,8 +667,12 @@ def _route_json(response: httpx.Response, subject: str, *, order_id: str | None 
 
 def _route_transport_error(exc: Exception, subject: str) -> Unavailable:
     if isinstance(exc, httpx.TimeoutException):
-        return Unavailable(f"VTEX did not answer in time for {subject}. status.vtex.com shows incidents.")
-    return Unavailable(f"Could not reach VTEX for {subject} ({type(exc).__name__}).")
+        return Unavailable(
+            _("VTEX did not answer in time for {subject}. status.vtex.com shows incidents.").format(subject=subject)
+        )
+    return Unavailable(
+        _("Could not reach VTEX for {subject} ({error}).").format(subject=subject, error=type(exc).__name__)
+    )
 
 
 def _route_error(response: httpx.Response, subject: str, permission: str, not_found: str | None = None) -> VtexError:
@@ -643,7 +683,7 @@ def _route_error(response: httpx.Response, subject: str, permission: str, not_fo
 
 def _said(response: httpx.Response) -> str:
     said = _vtex_message(response)
-    return f' VTEX said: "{said}"' if said else ""
+    return " " + _('VTEX said: "{message}"').format(message=said) if said else ""
 
 
 def _classify(
@@ -653,14 +693,16 @@ def _classify(
     status = response.status_code
     if status == 401:
         return Unauthorized(
-            "VTEX refused our app key and token (401). Check VTEX_APP_KEY and VTEX_APP_TOKEN.",
+            _("VTEX refused our app key and token (401). Check VTEX_APP_KEY and VTEX_APP_TOKEN."),
             order_id=order_id,
             status_code=status,
         )
     if status == 403:
         return Forbidden(
-            f"The VTEX app key lacks the permission '{permission}' for {subject} (403). Ask a VTEX admin to add it "
-            "to the key's role in License Manager.",
+            _(
+                "The VTEX app key lacks the permission '{permission}' for {subject} (403). Ask a VTEX admin to add it "
+                "to the key's role in License Manager."
+            ).format(permission=permission, subject=subject),
             permission=permission,
             order_id=order_id,
             status_code=status,
@@ -669,22 +711,36 @@ def _classify(
         return not_found
     if status == 429:
         retry = _retry_after(response)
-        when = f" about {retry:.0f} seconds" if retry else " a minute"
+        message = (
+            ngettext(
+                "VTEX is rate limiting requests (429) for {subject}. Wait about {n} second and ask again.",
+                "VTEX is rate limiting requests (429) for {subject}. Wait about {n} seconds and ask again.",
+                round(retry),
+            )
+            if retry
+            else _("VTEX is rate limiting requests (429) for {subject}. Wait a minute and ask again.")
+        )
         return RateLimited(
-            f"VTEX is rate limiting requests (429) for {subject}. Wait{when} and ask again.",
+            message.format(subject=subject),
             order_id=order_id,
             status_code=status,
             retry_after=retry,
         )
     if status >= 500:
         return Unavailable(
-            f"VTEX answered {status} for {subject}: a problem on VTEX's side. Try again in a minute; "
-            f"status.vtex.com shows incidents.{_said(response)}",
+            _(
+                "VTEX answered {status} for {subject}: a problem on VTEX's side. Try again in a minute; "
+                "status.vtex.com shows incidents."
+            ).format(status=status, subject=subject)
+            + _said(response),
             order_id=order_id,
             status_code=status,
         )
     return RequestRejected(
-        f"VTEX rejected the request for {subject} ({status}).{_said(response)}", order_id=order_id, status_code=status
+        _("VTEX rejected the request for {subject} ({status}).").format(subject=subject, status=status)
+        + _said(response),
+        order_id=order_id,
+        status_code=status,
     )
 
 
@@ -705,9 +761,13 @@ def _shown(text: str) -> str:
 
 def _transport_error(exc: Exception, order_id: str) -> Unavailable:
     if isinstance(exc, httpx.TimeoutException):
-        text = f"VTEX did not answer in time for {order_id}. Try again in a minute; status.vtex.com shows incidents."
+        text = _(
+            "VTEX did not answer in time for {order_id}. Try again in a minute; status.vtex.com shows incidents."
+        ).format(order_id=order_id)
     else:
-        text = f"Could not reach VTEX for {order_id} ({type(exc).__name__}). Try again in a minute."
+        text = _("Could not reach VTEX for {order_id} ({error}). Try again in a minute.").format(
+            order_id=order_id, error=type(exc).__name__
+        )
     return Unavailable(text, order_id=order_id)
 
 
@@ -727,8 +787,10 @@ def _vtex_message(response: httpx.Response) -> str:
 
 def _status_error(response: httpx.Response, order_id: str, permission: str) -> VtexError:
     missing = OrderNotFound(
-        f"Order {order_id} was not found in VTEX (404). Check the id: orders older than two years cannot be "
-        "read, and a marketplace's id differs from the seller's.",
+        _(
+            "Order {order_id} was not found in VTEX (404). Check the id: orders older than two years cannot be "
+            "read, and a marketplace's id differs from the seller's."
+        ).format(order_id=order_id),
         order_id=order_id,
         status_code=404,
     )

@@ -18,11 +18,12 @@ from bot.acting import Intent
 from bot.blocks import RADAR_MENU, loading_form, notice, notice_view, partial_form
 from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose
 from bot.errors import VtexError
+from bot.i18n import _, current, use
 from bot.invoices import open_lines, other_owed
 from bot.mrkdwn import code, escape, mention, slack_date
 from bot.payloads import ButtonValue, CurrencyState, FormRef, FormState, LineState, ReplyTarget, read_button
 from bot.services import Services
-from handlers.common import services, who_from
+from handlers.common import language, services, who_from
 from handlers.outcomes import deliver, refuse
 
 
@@ -49,7 +50,13 @@ def _on_click(work: Callable[[Services, dict[str, Any], dict[str, Any], Respond,
     ) -> None:
         ack()
         svc = services(context)
-        svc.background(lambda: work(svc, body, action, respond, client))
+        user = (body.get("user") or {}).get("id")
+
+        def in_their_language() -> None:
+            with use(language(svc, user, client)):
+                work(svc, body, action, respond, client)
+
+        svc.background(in_their_language)
 
     return listener
 
@@ -61,7 +68,7 @@ def _accepted(
     who, tell = who_from(body), _tell(respond)
     value = read_button(action.get("value"), kind)
     if value is None or (kind == RESEND and not value.number):
-        tell("This button is malformed or out of date. Ask again with `/stuck ORDER-ID` for a fresh card.")
+        tell(_("This button is malformed or out of date. Ask again with `/stuck ORDER-ID` for a fresh card."))
         return None
     if not svc.operators.allows(who.user_id, client):
         refuse(svc, who, kind, value.order, svc.operators.refusal(), tell)
@@ -78,7 +85,9 @@ def _resend(svc: Services, body: dict[str, Any], action: dict[str, Any], respond
         body,
         respond,
         tell,
-        f"{mention(who.user_id)} is resending invoice {escape(value.number or '')}: re-reading the order first…",
+        _("{user} is resending invoice {number}: re-reading the order first…").format(
+            user=mention(who.user_id), number=escape(value.number or "")
+        ),
     )
     intent = Intent(
         kind=RESEND,
@@ -103,22 +112,24 @@ def _radar_menu(
 ) -> None:
     """Snooze an alert's order or mute its status: operators only, and logged like every action."""
     who, tell = who_from(body), _tell(respond)
-    choice, _, rest = str((action.get("selected_option") or {}).get("value") or "").partition("|")
-    order_id, _, status = rest.partition("|")
+    choice, _sep, rest = str((action.get("selected_option") or {}).get("value") or "").partition("|")
+    order_id, _sep, status = rest.partition("|")
     if choice not in (*SNOOZES, "mute-status") or not order_id:
-        tell("This menu is out of date.")
+        tell(_("This menu is out of date."))
         return
     if not svc.operators.allows(who.user_id, client):
-        refusal = "Nothing changed: only the team's operators may snooze or mute the radar's alerts."
+        refusal = _("Nothing changed: only the team's operators may snooze or mute the radar's alerts.")
         refuse(svc, who, "radar_" + choice, order_id, refusal, tell)
         return
     now = svc.clock()
     if choice == "mute-status":
         svc.store.radar.mute("status", status, None, who.user_id, now)
-        said = f"The radar no longer alerts on orders in {code(status)}."
+        said = _("The radar no longer alerts on orders in {status}.").format(status=code(status))
     else:
         svc.store.radar.mute("order", order_id, now + SNOOZES[choice], who.user_id, now)
-        said = f"The radar will not alert on {code(order_id)} again before {slack_date(now + SNOOZES[choice])}."
+        said = _("The radar will not alert on {order_id} again before {until}.").format(
+            order_id=code(order_id), until=slack_date(now + SNOOZES[choice])
+        )
     svc.store.log.append(
         "action", who, order_id=order_id, account=svc.account, action="radar_" + choice, outcome="succeeded"
     )
@@ -156,7 +167,7 @@ def _add_partial(
         opened = client.views_open(trigger_id=body["trigger_id"], view=loading_form(value.order, full=False))
     except (SlackApiError, KeyError) as exc:
         reason = exc.response.get("error") if isinstance(exc, SlackApiError) else "no trigger"
-        tell(f"Slack could not open the form ({reason}). Press the button again.")
+        tell(_("Slack could not open the form ({reason}). Press the button again.").format(reason=reason))
         return
     view = opened.get("view") or {}
     _fill_form(svc, client, view.get("id"), view.get("hash"), value.order, reply)
@@ -168,19 +179,17 @@ def _fill_form(
     try:
         order = svc.vtex.get_order(order_id)
     except VtexError as exc:
-        client.views_update(view_id=view_id, view=notice_view("Could not re-read", f":warning: {escape(str(exc))}"))
+        client.views_update(view_id=view_id, view=notice_view(_("Could not re-read"), f":warning: {escape(str(exc))}"))
         return
     now = svc.clock()
     d = diagnose(order, now)
     offered = next((a for a in d.actions if a.kind == ADD_PARTIAL), None)
     if offered is None:
-        why = d.no_action_reason or "the diagnosis no longer recommends adding an invoice."
-        client.views_update(
-            view_id=view_id,
-            view=notice_view(
-                "Nothing to add", f"Order {escape(order.order_id)} changed: {escape(why)} Nothing was sent."
-            ),
+        why = d.no_action_reason or _("the diagnosis no longer recommends adding an invoice.")
+        said = _("Order {order_id} changed: {why} Nothing was sent.").format(
+            order_id=escape(order.order_id), why=escape(why)
         )
+        client.views_update(view_id=view_id, view=notice_view(_("Nothing to add"), said))
         return
     state = FormState(
         order_id=order.order_id,
@@ -193,6 +202,7 @@ def _fill_form(
         lines=[LineState.of(line) for line in open_lines(order)],
         other=other_owed(order),
         reply=reply,
+        language=current(),
     )
     ref = FormRef(form=svc.store.forms.put(state.model_dump(mode="json")))
     try:

@@ -8,35 +8,47 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.blocks import MAX_IDS, Message, looking_up, notice, radar_summary, usage_message
+from bot.i18n import _, ngettext, use
 from bot.services import Services
-from handlers.common import answer_each, ids_in, services, who_from
+from handlers.common import ACK_WAIT, answer_each, ids_in, language, services, who_from
 
 
 def radar_answer(svc: Services) -> Message:
     """`/stuck radar`: the orders stuck now, oldest first, with counts per status (a local read: fast)."""
     if not svc.settings.unstuck_radar_channel:
-        return notice("The stuck-order radar is off; whoever runs the bot can turn it on for a channel.")
+        return notice(_("The stuck-order radar is off; whoever runs the bot can turn it on for a channel."))
     alerts = [a for a in svc.store.radar.open_alerts() if not svc.store.radar.muted(a.order_id, a.status, svc.clock())]
     blocks = radar_summary(alerts, svc.clock())
-    return Message(f"{len(alerts)} stuck order(s) now.", blocks)
+    return Message(ngettext("{n} stuck order(s) now.", "{n} stuck order(s) now.", len(alerts)), blocks)
 
 
 def register(app: App) -> None:
     app.command("/stuck")(stuck_command)
 
 
-def stuck_command(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+def stuck_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    svc = services(context)
+    # The ack is the answer here, so a person's first question waits (briefly) for Slack to say their language.
+    with use(language(svc, command.get("user_id"), client, wait=ACK_WAIT)):
+        _stuck(ack, command, respond, client, svc)
+
+
+def _stuck(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, svc: Services) -> None:
     if command.get("text", "").strip().lower() == "radar":
-        ack(**radar_answer(services(context)).kwargs())
+        ack(**radar_answer(svc).kwargs())
         return
     ids, problem = ids_in(command.get("text", ""))
     if not ids:
         ack(**usage_message(problem).kwargs())
         return
-    extra = f" (only the first {MAX_IDS} of {len(ids)})" if len(ids) > MAX_IDS else ""
-    svc = services(context)
+    extra = (
+        " " + _("(only the first {max_ids} of {count})").format(max_ids=MAX_IDS, count=len(ids))
+        if len(ids) > MAX_IDS
+        else ""
+    )
     who = who_from(command)
     admission = svc.admit(who, ids[:MAX_IDS])
     if not admission.ids:
@@ -45,6 +57,10 @@ def stuck_command(ack: Ack, command: dict[str, Any], respond: Respond, context: 
     ack(text=looking_up(admission.ids) + extra + (f"\n{admission.notice}" if admission.notice else ""))
 
     def work() -> None:
+        with use(language(svc, who.user_id, client)):  # Slack may have answered since the ack
+            _answer()
+
+    def _answer() -> None:
         answer_each(
             svc,
             admission.ids,

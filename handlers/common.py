@@ -11,6 +11,7 @@ from slack_bolt import BoltContext
 from bot.audit import Who
 from bot.blocks import Message, error_card, notice, order_card
 from bot.errors import InvalidOrderId
+from bot.i18n import Language, _
 from bot.lookup import Answer
 from bot.mrkdwn import code
 from bot.order_ids import find_order_ids, validate_order_id
@@ -31,6 +32,19 @@ def who_from(body: dict[str, Any], user_id: str | None = None, channel_id: str |
     return Who(user_id=user, workspace=team, channel=channel)
 
 
+# How long a listener that answers in its ack may wait for Slack to tell a person's locale: Slack's 3 s for
+# the ack must hold even when its own API is slow (the answer is then in UNSTUCK_LANGUAGE, the next in theirs).
+ACK_WAIT = 0.25
+
+
+def language(svc: Services, user_id: str | None, client: Any, *, wait: float | bool = True) -> Language:
+    """The person's reply language: `wait=False` never calls Slack (a listener thread before its ack), a
+    number waits at most that long, True the usual second (work after the ack)."""
+    if wait is False:
+        return svc.languages.cached(user_id) or svc.languages.default
+    return svc.languages.of(user_id, client, wait=None if wait is True else float(wait))
+
+
 def ids_in(text: str) -> tuple[list[str], str | None]:
     """Order ids in what the agent typed, or why none was found (for the usage reply)."""
     text = (text or "").strip()
@@ -45,7 +59,7 @@ def ids_in(text: str) -> tuple[list[str], str | None]:
             return [], exc.message
     if not text:
         return [], None
-    return [], "I could not find a VTEX order id in that."
+    return [], _("I could not find a VTEX order id in that.")
 
 
 def render(svc: Services, order_id: str, who: Who) -> tuple[Message, bool]:
@@ -72,8 +86,10 @@ def answer_each(
             log.exception("answering %s failed", order_id)
             message, public = (
                 notice(
-                    f":warning: Something went wrong while looking up {code(order_id)}. Try again; "
-                    "if it keeps happening, tell whoever runs the bot."
+                    _(
+                        ":warning: Something went wrong while looking up {order_id}. Try again; "
+                        "if it keeps happening, tell whoever runs the bot."
+                    ).format(order_id=code(order_id))
                 ),
                 False,
             )

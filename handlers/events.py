@@ -17,7 +17,9 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks import MAX_IDS, Message, looking_up, notice, usage_message
-from handlers.common import answer_each, ids_in, services, who_from
+from bot.i18n import use
+from bot.services import Services
+from handlers.common import answer_each, ids_in, language, services, who_from
 
 log = logging.getLogger("unstuck.events")
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
@@ -44,6 +46,19 @@ def receive(
 ) -> None:
     """On the listener thread: find the ids and admit them; replies go out on other threads after the ack."""
     svc = services(context)
+    # No Slack call before the ack: the language is the cached one here, the asked one in `reply`.
+    with use(language(svc, event.get("user"), client, wait=False)):
+        _receive(svc, event, body, client, context, thread_ts)
+
+
+def _receive(
+    svc: Services,
+    event: dict[str, Any],
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    thread_ts: str | None,
+) -> None:
     ids, problem = ids_in(MENTION.sub(" ", event.get("text") or ""))
     if not ids:
         if not svc.try_background(lambda: reply(event, body, client, context, thread_ts, [], problem=problem)):
@@ -78,10 +93,27 @@ def reply(
     event_id = body.get("event_id")
     if event_id and not svc.store.deliveries.claim(event_id):
         return
+    with use(language(svc, event.get("user"), client)):
+        _reply(svc, event, body, client, thread_ts, ids, problem=problem, note=note)
+
+
+def _reply(
+    svc: Services,
+    event: dict[str, Any],
+    body: dict[str, Any],
+    client: WebClient,
+    thread_ts: str | None,
+    ids: list[str],
+    *,
+    problem: str | None,
+    note: str | None,
+) -> None:
+    event_id = body.get("event_id")
     ok = False
     try:
         channel = event["channel"]
         if not ids:
+            problem = ids_in(MENTION.sub(" ", event.get("text") or ""))[1]  # now in the person's language
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, **usage_message(problem).kwargs())
             ok = True
             return

@@ -8,7 +8,8 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks import home_view, radar_summary
-from handlers.common import services
+from bot.i18n import use
+from handlers.common import language, services
 
 
 def register(app: App) -> None:
@@ -22,6 +23,10 @@ def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContex
     user = event["user"]
 
     def publish() -> None:
+        with use(language(svc, user, client)):
+            _publish()
+
+    def _publish() -> None:
         rows = svc.store.ledger.latest_per_action(20)
         operator = svc.operators.allows(user, client)
         view = home_view(rows, is_operator=operator, operators_configured=svc.operators.configured)

@@ -9,9 +9,11 @@ from bot.acting import Outcome
 from bot.audit import AuditError, Who
 from bot.blocks import Message, order_card, outcome_line
 from bot.errors import VtexError
+from bot.i18n import _
 from bot.lookup import explain
 from bot.mrkdwn import escape
 from bot.services import Services
+from bot.wording import status_name
 
 log = logging.getLogger("unstuck.outcomes")
 
@@ -40,6 +42,10 @@ def deliver(
     line = outcome_line(outcome.state, outcome.message, who.user_id, svc.clock())
     if outcome.state in ("duplicate", "refused") or outcome.order is None:
         tell(line)
+        # The card said "resending…" while this click was tried: it shows the order as it is now instead.
+        # A duplicate says on the card what was already done (two clicks on one card end the same way, whichever
+        # lands last); a refusal stays with the clicker.
+        _restore(svc, outcome, order_id, update_card, line if outcome.state == "duplicate" else None)
         return
     answer = explain(outcome.order, svc.kb, svc.clock(), svc.thresholds)
     succeeded = outcome.state == "succeeded"
@@ -52,6 +58,18 @@ def deliver(
         svc.later(lambda: _reread(svc, order_id, line, update_card))
 
 
+def _restore(
+    svc: Services, outcome: Outcome, order_id: str, update_card: Callable[[Message], object], line: str | None
+) -> None:
+    try:
+        order = outcome.order or svc.vtex.get_order(order_id)
+        update_card(order_card(svc.explain(order), svc.account, outcome=line, now=svc.clock()))
+    except VtexError as exc:
+        log.warning("could not refresh the card of %s: %s", order_id, type(exc).__name__)
+    except Exception:
+        log.exception("could not refresh the card of %s", order_id)
+
+
 def _reread(svc: Services, order_id: str, line: str, update_card: Callable[[Message], object]) -> None:
     try:
         order = svc.vtex.get_order(order_id)
@@ -61,6 +79,6 @@ def _reread(svc: Services, order_id: str, line: str, update_card: Callable[[Mess
     # The fresh card offers what is left to do (a partial may leave some missing); a resend just made stays
     # hidden for its window, so the same click is not offered again at once.
     answer = svc.explain(order)
-    now_in = escape(answer.diagnosis.status_name)
-    status = f":arrows_counterclockwise: Re-read after the action: the order is now *{now_in}*."
+    now_in = escape(status_name(answer.diagnosis.status, answer.diagnosis.status_name))
+    status = _(":arrows_counterclockwise: Re-read after the action: the order is now *{status}*.").format(status=now_in)
     update_card(order_card(answer, svc.account, outcome=line, status_line=status, now=svc.clock()))

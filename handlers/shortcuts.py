@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.blocks import MAX_IDS, looking_up, notice
+from bot.i18n import _, use
 from bot.order_ids import find_order_ids
-from handlers.common import answer_each, services, who_from
+from bot.services import Services
+from handlers.common import answer_each, language, services, who_from
 
 CALLBACK_ID = "stuck_from_message"
 
@@ -35,10 +38,20 @@ def _block_text(node: Any) -> str:
     return ""
 
 
-def on_message_shortcut(ack: Ack, shortcut: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+def on_message_shortcut(
+    ack: Ack, shortcut: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+) -> None:
     """Acks, finds the ids and admits them on the listener thread; every reply goes out after the ack."""
     ack()
     svc = services(context)
+    user = (shortcut.get("user") or {}).get("id")
+    with use(language(svc, user, None, wait=False)):
+        _on_shortcut(svc, shortcut, respond, client, user)
+
+
+def _on_shortcut(
+    svc: Services, shortcut: dict[str, Any], respond: Respond, client: WebClient, user: str | None
+) -> None:
     ids = find_order_ids(message_text(shortcut.get("message") or {}))
 
     def tell(text: str) -> None:
@@ -47,8 +60,10 @@ def on_message_shortcut(ack: Ack, shortcut: dict[str, Any], respond: Respond, co
     if not ids:
         svc.notify(
             lambda: tell(
-                ":thinking_face: I found no VTEX order id in that message. Ids look like "
-                "`1172452900788-01`, `v527103anml-01` or `seq501456`."
+                _(
+                    ":thinking_face: I found no VTEX order id in that message. Ids look like "
+                    "`1172452900788-01`, `v527103anml-01` or `seq501456`."
+                )
             )
         )
         return
@@ -60,6 +75,10 @@ def on_message_shortcut(ack: Ack, shortcut: dict[str, Any], respond: Respond, co
         return
 
     def work() -> None:
+        with use(language(svc, user, client)):
+            _work()
+
+    def _work() -> None:
         note = f"\n{admission.notice}" if admission.notice else ""
         respond(response_type="ephemeral", replace_original=False, text=looking_up(admission.ids) + note)
         answer_each(

@@ -23,16 +23,17 @@ from bot.acting import Intent
 from bot.audit import Who
 from bot.blocks import CONFIRM_CALLBACK, FORM_CALLBACK, MAX_LINES, Message, notice, partial_preview
 from bot.diagnosis import ADD_PARTIAL
+from bot.i18n import N_, _, use
 from bot.invoices import check_partial
 from bot.money import AmountError
 from bot.order import parse_order, zone_named
 from bot.payloads import FormRef, FormState, Reviewed, read_form_ref
 from bot.services import Services
-from handlers.common import services
+from handlers.common import language, services
 from handlers.outcomes import deliver, refuse
 
 log = logging.getLogger("unstuck.views")
-OUT_OF_DATE = "This form is out of date; close it and press the button on the card again."
+OUT_OF_DATE = N_("This form is out of date; close it and press the button on the card again.")
 
 # Where each problem of bot/invoices.py shows up on the form.
 FIELD_BLOCKS = {
@@ -74,7 +75,9 @@ def read_form(view: dict[str, Any], state: FormState) -> tuple[Reviewed, dict[st
         raw = _value(values, f"item_{n}", "quantity") if n < MAX_LINES else "0"
         whole = re.fullmatch(r"[0-9]{1,9}", raw) is not None
         if not whole:
-            errors[f"item_{n}"] = f"Enter a whole number of units from 0 to {line.quantity}."
+            errors[f"item_{n}"] = _("Enter a whole number of units from 0 to {quantity}.").format(
+                quantity=line.quantity
+            )
         quantities.append(int(raw) if whole else 0)
     other = (values.get("other_block") or {}).get("other") or {}
     include_other = state.other > 0 and any(o.get("value") == "yes" for o in other.get("selected_options") or [])
@@ -93,7 +96,7 @@ def read_form(view: dict[str, Any], state: FormState) -> tuple[Reviewed, dict[st
         issued = datetime.strptime(f"{date} {time}", "%Y-%m-%d %H:%M").replace(tzinfo=zone_named(state.zone))
     except ValueError:
         issued = None
-        errors["date_block" if not date else "time_block"] = "Pick the date and the time printed on the invoice."
+        errors["date_block" if not date else "time_block"] = _("Pick the date and the time printed on the invoice.")
     reviewed = Reviewed(
         number=_value(values, "number_block", "number"),
         value=value,
@@ -107,13 +110,18 @@ def read_form(view: dict[str, Any], state: FormState) -> tuple[Reviewed, dict[st
     return reviewed, errors
 
 
-def on_form_submit(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+def on_form_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     svc = services(context)
     loaded = load_state(svc, view)
     if loaded is None:
-        ack(response_action="errors", errors={"number_block": OUT_OF_DATE})
+        with use(language(svc, (body.get("user") or {}).get("id"), None, wait=False)):
+            ack(response_action="errors", errors={"number_block": _(OUT_OF_DATE)})
         return
-    ref, state = loaded
+    with use(loaded[1].language):  # the form's own language, so its errors and review match it
+        _review(ack, svc, view, *loaded)
+
+
+def _review(ack: Ack, svc: Services, view: dict[str, Any], ref: FormRef, state: FormState) -> None:
     reviewed, unreadable = read_form(view, state)
     order = parse_order(state.order_json)
     now = svc.clock()
@@ -153,7 +161,13 @@ def on_confirm_submit(
 ) -> None:
     ack(response_action="clear")
     svc = services(context)
-    svc.background(lambda: _send(svc, body, view, client))
+
+    def send() -> None:
+        loaded = load_state(svc, view)
+        with use(loaded[1].language if loaded else language(svc, (body.get("user") or {}).get("id"), client)):
+            _send(svc, body, view, client)
+
+    svc.background(send)
 
 
 def _send(svc: Services, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -168,7 +182,7 @@ def _send(svc: Services, body: dict[str, Any], view: dict[str, Any], client: Web
     who = Who(user_id=user, workspace=(body.get("team") or {}).get("id"), channel=state.reply.channel)
     update_card, tell = _channels(client, state, user)
     if ref.review != review_digest(reviewed):
-        tell("This review is older than the form's last one; nothing was sent. Review the invoice again.")
+        tell(_("This review is older than the form's last one; nothing was sent. Review the invoice again."))
         return
     if not svc.operators.allows(user, client):
         refuse(svc, who, ADD_PARTIAL, state.order_id, svc.operators.refusal(), tell)

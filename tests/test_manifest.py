@@ -39,6 +39,7 @@ def test_scopes_cover_every_web_api_method_used():
         "chat_delete": "chat:write",
         "chat_postEphemeral": "chat:write",
         "usergroups_users_list": "usergroups:read",
+        "users_info": "users:read",
         "app.command": "commands",
         "app.shortcut": "commands",
         '"app_mention"': "app_mentions:read",
@@ -58,6 +59,7 @@ def test_scopes_cover_every_web_api_method_used():
         "views_open",
         "views_update",
         "views_publish",
+        "users_info",
         "usergroups_users_list",
         "auth_test",
     }

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import threading
 import time
 import uuid
@@ -67,9 +68,19 @@ class Msg:
 
 
 class SlackDouble:
-    def __init__(self, *, latency: float = 0.0, usergroups: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        usergroups: dict[str, list[str]] | None = None,
+        locales: dict[str, str | None] | None = None,
+    ):
         self.latency = latency
         self.usergroups = usergroups or {}
+        # Each person's Slack locale (users.info with include_locale); "en-US" unless set, none when None.
+        self.locales: dict[str, str | None] = dict(locales or {})
+        # Web API methods that answer with this error instead (a missing scope, Slack's rate limit...).
+        self.failing: dict[str, str] = {}
         self.calls: list[Call] = []
         self.messages: list[Msg] = []
         self.views: dict[str, dict[str, Any]] = {}  # view id -> view
@@ -202,6 +213,11 @@ class SlackDouble:
         self.version += 1
         self._changed.notify_all()
 
+    def touch(self) -> None:
+        """Something the page shows changed outside the Web API (the playground's language menu)."""
+        with self._changed:
+            self._bump()
+
     # -- the protocol ----------------------------------------------------------------------------
 
     def handle(
@@ -230,6 +246,8 @@ class SlackDouble:
         auth = headers.get("authorization", "")
         if method != "api.test" and not auth.startswith("Bearer xoxb-"):
             return {"ok": False, "error": "not_authed"}
+        if method in self.failing:
+            return {"ok": False, "error": self.failing[method]}
         handler = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post,
@@ -241,6 +259,7 @@ class SlackDouble:
             "views.update": self._views_update,
             "views.publish": self._views_publish,
             "usergroups.users.list": self._usergroup_users,
+            "users.info": self._users_info,
         }.get(method)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
@@ -314,6 +333,16 @@ class SlackDouble:
         if group not in self.usergroups:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": self.usergroups[group]}
+
+    def _users_info(self, data: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(data.get("user") or "")
+        if not re.fullmatch(r"[UW][A-Z0-9]{2,}", user_id):
+            return {"ok": False, "error": "user_not_found"}
+        user: dict[str, Any] = {"id": user_id, "team_id": TEAM, "name": user_id.lower(), "is_bot": False}
+        locale = self.locales.get(user_id, "en-US")
+        if str(data.get("include_locale")).lower() in ("true", "1") and locale:
+            user["locale"] = locale
+        return {"ok": True, "user": user}
 
     def _store_view(self, view: dict[str, Any], view_id: str | None) -> dict[str, Any]:
         view = dict(view)

@@ -28,6 +28,13 @@ CHANNEL = "C0SUPPORT"
 SLACKBOT = "USLACKBOT"
 USERS = {OPERATOR: "Olivia (operator)", VIEWER: "Victor (viewer)", BOT_USER: "unstuck", SLACKBOT: "Slackbot"}
 JSON = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+# Slack locales a visitor can give each person (Slack's own tags); the bot answers in English, Portuguese or Spanish.
+LOCALES = {
+    "en-US": "English (US)",
+    "pt-BR": "Português (Brasil)",
+    "es-ES": "Español (España)",
+    "es-LA": "Español (Latinoamérica)",
+}
 RADAR_CHANNEL = "C0RADAR"
 RADAR_NAME = "stuck-orders"
 RADAR_INTERVAL = 5.0  # seconds, unless UNSTUCK_RADAR_INTERVAL says otherwise
@@ -161,6 +168,14 @@ class Playground:
             return {"status": 200}
         if what == "home":
             return {"status": self.driver.home_opened(user).status}
+        if what == "language":
+            # As if the person changed their language in Slack's preferences: the next reply asks Slack again.
+            locale = str(data.get("locale") or "")
+            assert locale in LOCALES, f"unknown locale {locale!r}"
+            self.slack.locales[user] = locale
+            self.stack.services.languages.forget(user)
+            self.slack.touch()
+            return {"status": 200, "locale": locale}
         raise ValueError(f"unknown action {what}")
 
     def messages(self, channel: str, user: str) -> list[dict[str, Any]]:
@@ -179,6 +194,8 @@ class Playground:
             "version": self.slack.version,
             "user": user,
             "users": [{"id": OPERATOR, "name": USERS[OPERATOR]}, {"id": VIEWER, "name": USERS[VIEWER]}],
+            "locale": self.slack.locales.get(user, "en-US"),
+            "locales": [{"id": k, "name": v} for k, v in LOCALES.items()],
             "names": USERS,
             "messages": self.messages(CHANNEL, user),
             "radar": radar,

@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from bot.cli import main
 from bot.doubles.vtex import VtexDouble
 from bot.sandbox import demo_orders
@@ -62,3 +64,28 @@ def test_console_entry_point_runs():
         timeout=60,
     )
     assert result.returncode == 0 and "Canceled" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("flag", "status", "verdict"),
+    [
+        ("pt-BR", "Preparando entrega", "Short by *{missing}*: add a partial invoice for what is missing."),
+        ("es", "Preparando envío", "Short by *{missing}*: add a partial invoice for what is missing."),
+    ],
+)
+def test_why_speaks_the_language_asked_for(capsys, flag, status, verdict):
+    from bot.i18n import _, use
+
+    assert main(["why", "--sandbox", "--lang", flag, "1500000000001-01"]) == 0
+    out = capsys.readouterr().out
+    with use(flag):
+        expected = _(verdict).format(missing="R$ 129,90").replace("*", "")
+    assert status in out and expected in out and "Short by" not in out
+
+
+def test_why_follows_unstuck_language_unless_told(capsys, monkeypatch):
+    monkeypatch.setenv("UNSTUCK_LANGUAGE", "pt-BR")
+    assert main(["why", "--sandbox", "1500000000001-01"]) == 0
+    assert "Preparando entrega" in capsys.readouterr().out
+    assert main(["why", "--sandbox", "--lang", "en", "1500000000001-01"]) == 0
+    assert "Handling shipping" in capsys.readouterr().out

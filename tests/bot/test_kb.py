@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb import BUILTIN_DIR, KnowledgeBase, match_title, parse_article, to_mrkdwn
+from bot.kb import BUILTIN_DIR, KnowledgeBase, match_title, parse_article, reply_language, split_front_matter, to_mrkdwn
+from bot.status_names import ADMIN_NAMES
 from bot.statuses import STATUSES
 from tests.conftest import FIXTURES, vtex_articles
 
@@ -81,15 +82,15 @@ def test_exported_help_center_articles_win_where_they_match():
     assert kb.article_for("start-handling").url.startswith("https://help.vtex.com/en/known-issues/")
     assert kb.article_for("payment-pending").url.startswith("https://help.vtex.com/en/troubleshooting/")
     assert kb.article_for("cancel").title == 'Order remains in "Canceling" when the seller does not answer'
-    # a status only a Portuguese article covers gets that article
-    assert kb.article_for("request-cancel").locale == "pt"
+    # a status only a Portuguese article covers: English readers keep our English guidance (see below for pt)
+    assert kb.article_for("request-cancel").builtin and kb.article_for("request-cancel").language == "en"
     # statuses no exported article talks about keep our own guidance
     assert kb.article_for("window-to-cancel").builtin
 
 
 def test_portuguese_titles_match_their_statuses():
     kb = KnowledgeBase.load(ARTICLES)
-    pt = {a.title: a.statuses for a in kb.articles if a.locale == "pt"}
+    pt = {a.title: a.statuses for a in kb.articles if a.locale == "pt" and not a.builtin}
     assert pt == {
         'Meu pedido continua em "Preparando entrega". O que fazer?': {"handling"},
         'Pedido parado no status "Pronto para manuseio"': {"ready-for-handling"},
@@ -101,7 +102,7 @@ def test_portuguese_titles_match_their_statuses():
 
 def test_spanish_titles_match_their_statuses():
     kb = KnowledgeBase.load(ARTICLES)
-    es = {a.title: a.statuses for a in kb.articles if a.locale == "es"}
+    es = {a.title: a.statuses for a in kb.articles if a.locale == "es" and not a.builtin}
     assert es == {
         '¿Por qué mi pedido sigue detenido en "Listo para preparación"?': {"ready-for-handling"},
         'El pedido no avanza después del estado "Pago pendiente"': {"payment-pending"},
@@ -151,6 +152,191 @@ def test_cutting_never_breaks_a_link():
     md = " ".join(f"[link {i}](https://example.com/{i})" for i in range(100))
     text = to_mrkdwn(md, limit=200)
     assert text.count("<") == text.count(">") and len(text) <= 200
+
+
+# -- the reply's language: Portuguese (Brazil) and Spanish ------------------------------------------------
+
+TWINS = {"pt-BR": "pt", "es": "es"}
+ENGLISH_BUILTINS = sorted(BUILTIN_DIR.glob("*.md"))
+
+
+def front_matter(path: Path) -> dict:
+    return split_front_matter(path.read_text(encoding="utf-8"))[0]
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [
+        ("pt", "pt-BR"),
+        ("pt-BR", "pt-BR"),
+        ("pt_BR", "pt-BR"),
+        ("pt-br", "pt-BR"),
+        ("es", "es"),
+        ("es-ES", "es"),
+        ("es-419", "es"),
+        ("es_MX", "es"),
+        ("en", "en"),
+        ("en-US", "en"),
+        ("fr", "en"),
+        ("", "en"),
+        (None, "en"),
+    ],
+)
+def test_locales_map_to_reply_languages(locale, language):
+    assert reply_language(locale) == language
+
+
+@pytest.mark.parametrize("english", ENGLISH_BUILTINS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("language", sorted(TWINS))
+def test_every_builtin_article_has_a_portuguese_and_a_spanish_twin(english, language):
+    twin = BUILTIN_DIR / TWINS[language] / english.name
+    assert twin.exists(), f"{twin} is missing"
+    ours, theirs = front_matter(english), front_matter(twin)
+    assert theirs["statuses"] == ours["statuses"]
+    assert reply_language(theirs["locale"]) == language
+    assert theirs["title"] != ours["title"]
+    # the same help-center article in the twin's language where ours links the English one
+    assert theirs["url"].startswith(f"https://help.vtex.com/{TWINS[language]}/")
+    article, twin_article = (parse_article(p.read_text(), p, builtin=True) for p in (english, twin))
+    assert twin_article.language == language
+    assert twin_article.body.count("\n- ") == article.body.count("\n- ")  # the same bullets
+    assert twin_article.body.count("](https://help.vtex.com/") == article.body.count("](https://help.vtex.com/")
+    assert "](https://help.vtex.com/en/" not in twin_article.body
+
+
+@pytest.mark.parametrize("status", sorted(STATUSES))
+@pytest.mark.parametrize("language", sorted(TWINS))
+def test_every_status_gets_builtin_guidance_in_the_readers_language(status, language):
+    guidance = KnowledgeBase.load().guidance(status, lang=language)
+    assert guidance is not None and guidance.builtin and guidance.language == language
+    assert guidance.url.startswith(f"https://help.vtex.com/{TWINS[language]}/")
+    assert 40 < len(guidance.text) <= 1800
+
+
+def test_portuguese_and_spanish_guidance_for_handling_shipping():
+    kb = KnowledgeBase.load()
+    pt = kb.guidance("handling", lang="pt-BR")
+    assert pt.title == "Preparando entrega espera as notas fiscais"
+    assert "*nota fiscal parcial*" in pt.text and "reenvie a última nota fiscal" in pt.text
+    es = kb.guidance("handling", lang="es-419")  # any Spanish locale
+    assert es.title == "Preparando envío espera las facturas"
+    assert "*factura parcial*" in es.text and "reenvía la última factura" in es.text
+    assert kb.guidance("handling").title == "Handling shipping waits for the invoices"
+    # one cache entry per language: English after Portuguese is still English
+    assert kb.guidance("handling", lang="pt_BR") is pt and kb.guidance("handling", lang="en").language == "en"
+
+
+def test_unknown_status_gets_the_generic_article_in_the_readers_language():
+    kb = KnowledgeBase.load()
+    assert "Ver interações" in kb.guidance("something-new", lang="pt-BR").text
+    assert "Ver interacciones" in kb.guidance("something-new", lang="es").text
+
+
+def test_exported_portuguese_article_wins_for_portuguese_readers_only():
+    kb = KnowledgeBase.load(ARTICLES)
+    pt = kb.article_for("handling", "pt-BR")
+    assert pt.title == 'Meu pedido continua em "Preparando entrega". O que fazer?' and not pt.builtin
+    assert kb.article_for("handling", "en").url == (
+        "https://help.vtex.com/en/troubleshooting/an-order-remains-in-the-status-handling-shipping"
+    )
+    # no Spanish export about Handling shipping: Spanish readers get our Spanish guidance, not the en/pt exports
+    es = kb.article_for("handling", "es")
+    assert es.builtin and es.language == "es"
+    # only a Portuguese export covers Cancellation requested
+    assert kb.article_for("request-cancel", "pt-BR").title == 'Por que o pedido continua em "Cancelamento solicitado"?'
+    assert kb.article_for("request-cancel", "es").builtin and kb.article_for("request-cancel", "es").language == "es"
+    assert kb.article_for("request-cancel", "en").builtin and kb.article_for("request-cancel", "en").language == "en"
+
+
+def test_exported_spanish_article_wins_for_spanish_readers():
+    kb = KnowledgeBase.load(ARTICLES)
+    es = kb.guidance("payment-pending", lang="es")
+    assert not es.builtin and es.language == "es"
+    assert es.url.startswith("https://help.vtex.com/es/troubleshooting/")
+    assert kb.article_for("ready-for-handling", "es").title == (
+        '¿Por qué mi pedido sigue detenido en "Listo para preparación"?'
+    )
+    assert kb.article_for("payment-pending", "pt-BR").builtin  # no Portuguese export about it
+
+
+def test_english_is_the_fallback_only_when_nothing_exists_in_the_language(tmp_path):
+    def article(name: str, front: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\n{front}\n---\nBody of {name}, long enough to be guidance.\n")
+        return path
+
+    paths = [
+        article("handling.md", "title: Handling\nstatuses: [handling]"),
+        article("unknown.md", "title: Any status\nstatuses: ['*']"),
+        article("pt/unknown.md", "title: Qualquer status\nstatuses: ['*']\nlocale: pt"),
+        article("es/handling.md", "title: Preparando envío\nstatuses: [handling]"),
+    ]
+    kb = KnowledgeBase([parse_article(p.read_text(), p, builtin=True, root=tmp_path) for p in paths])
+    assert kb.article_for("handling", "es").title == "Preparando envío"  # found by its folder
+    # a Portuguese article exists for every status (the generic one): no English for Portuguese readers
+    assert kb.article_for("handling", "pt-BR").title == "Qualquer status"
+    # Spanish has no generic article: a status no Spanish article covers falls back to English
+    assert kb.article_for("canceled", "es").title == "Any status"
+    assert kb.article_for("handling", "en").title == "Handling"
+
+
+def test_export_folders_named_by_region_give_the_language(tmp_path):
+    folder = tmp_path / "export" / "pt-BR" / "troubleshooting"
+    folder.mkdir(parents=True)
+    (folder / "parado.md").write_text("---\ntitle: 'Pedido parado em \"Aguardando decisão do seller\"'\n---\nTexto.\n")
+    kb = KnowledgeBase.load(tmp_path / "export")
+    article = kb.article_for("waiting-for-seller-decision", "pt-BR")
+    assert not article.builtin and article.language == "pt-BR"
+    assert article.url == "https://help.vtex.com/pt/troubleshooting/parado"
+    assert kb.article_for("waiting-for-seller-decision", "en").builtin
+
+
+@pytest.mark.parametrize("language", sorted(TWINS))
+def test_every_status_has_its_admin_name(language):
+    names = ADMIN_NAMES[language]
+    assert set(names) == set(STATUSES)
+    assert all(name.strip() and name[0].isupper() for name in names.values())
+
+
+def test_admin_names_follow_vtex():
+    pt, es = ADMIN_NAMES["pt-BR"], ADMIN_NAMES["es"]
+    assert (pt["ready-for-handling"], es["ready-for-handling"]) == ("Pronto para o manuseio", "Listo para preparación")
+    assert (pt["handling"], es["handling"]) == ("Preparando entrega", "Preparando envío")
+    assert (pt["invoice"], es["invoice"]) == ("Verificando nota fiscal", "Verificando factura")
+    assert (pt["window-to-cancel"], es["window-to-cancel"]) == ("Janela para cancelamento", "Periodo de cancelación")
+    assert (pt["payment-denied"], es["payment-denied"]) == ("Pagamento negado", "Pago rechazado")
+
+
+@pytest.mark.parametrize(
+    ("title", "statuses"),
+    [
+        ('Pedido parado no status "Aguardando decisão do seller"', {"waiting-for-seller-decision"}),
+        ('O pedido continua em "Janela para cancelamento"', {"window-to-cancel"}),
+        ('El pedido sigue detenido en "Periodo de cancelación"', {"window-to-cancel"}),
+        ('Pedido detenido en el status "Pago rechazado"', {"payment-denied"}),
+        ('Pedido parado em "Pagamento negado"', {"payment-denied"}),
+    ],
+)
+def test_titles_with_portuguese_and_spanish_admin_names_match(title, statuses):
+    assert set(match_title(title)[0]) == statuses
+
+
+@pytest.mark.parametrize("english", ENGLISH_BUILTINS, ids=lambda p: p.stem)
+def test_the_card_picks_the_same_bullet_in_every_language(english):
+    """The card shows the article bullet its situation's keywords pick (bot/wording.py): the twin's bullet must be
+    the one that corresponds to the English bullet."""
+    from bot.diagnosis import Situation
+    from bot.wording import bullets_for
+
+    def picks(path: Path) -> dict[Situation, list[int]]:
+        bullets = parse_article(path.read_text(), path, builtin=True).guidance(10_000)
+        items = [line[1:].strip() for line in bullets.splitlines() if line.startswith("•")]
+        return {s: [items.index(b) for b in bullets_for(s, items, limit=9)][:1] for s in Situation}
+
+    expected = picks(english)
+    for folder in TWINS.values():
+        assert picks(BUILTIN_DIR / folder / english.name) == expected, folder
 
 
 # -- VTEX's own articles: only with UNSTUCK_VTEX_ARTICLES ---------------------------------------------------

@@ -213,3 +213,17 @@ def test_a_slow_slack_does_not_delay_the_click_ack(stack):
     assert reply.status == 200 and reply.elapsed < 1.0
     stack.slack.latency = 0
     wait_card(stack, card.ts, "resent to VTEX")
+
+
+def test_a_click_on_an_older_copy_of_the_card_does_not_leave_it_saying_resending(stack):
+    first = ask(stack, "1500000000002-01")
+    stack.driver.slash(VIEWER, "1500000000002-01")  # a second copy of the card, asked before anyone acted
+    older = copy.deepcopy(stack.slack.wait(lambda: (found := cards(stack, 2)) and found[-1]))
+    assert older.ts != first.ts
+    stack.driver.click(OPERATOR, first, "resend_invoice")
+    wait_card(stack, first.ts, "resent to VTEX")
+    stack.driver.click(OPERATOR, older, "resend_invoice")  # the older copy still shows its button
+    assert ephemeral_to(stack, OPERATOR, "Nothing else was sent")
+    settled = stack.slack.wait(lambda: "Already done" in card_text(stack, older.ts) and card_text(stack, older.ts))
+    assert "is resending invoice" not in settled
+    assert len(stack.vtex.invoice_posts()) == 1

@@ -379,3 +379,24 @@ def test_the_radar_posts_stuck_orders_in_their_channel_snoozes_from_the_menu_and
     screenshot = screenshot_path(tmp_path).parent / "radar.png"
     page.screenshot(path=str(screenshot))
     assert screenshot.stat().st_size > 0
+
+
+def test_the_visitor_gives_a_person_a_slack_language_and_the_bot_answers_in_it(page):
+    page.select_option("#lang", "pt-BR")
+    expect(page.locator("#lang")).to_have_value("pt-BR")
+    say(page, "/stuck 1500000000001-01")
+    answer = page.locator(".msg[data-from=bot]", has=page.locator("h3", has_text="Pedido 1500000000001-01")).last
+    expect(answer).to_contain_text("Preparando entrega")
+    expect(answer).to_contain_text("R$ 129,90")
+    answer.get_by_role("button", name="Adicionar nota fiscal parcial de R$ 129,90").click()
+    expect(page.locator("#modal")).to_contain_text("Número da nota fiscal")
+
+    page.click("#modal-close")
+    page.select_option("#lang", "es-LA")
+    say(page, "/stuck 1500000000002-01")
+    spanish = page.locator(".msg[data-from=bot]", has=page.locator("h3", has_text="Pedido 1500000000002-01")).last
+    expect(spanish).to_contain_text("Preparando envío")
+
+    page.select_option("#lang", "en-US")  # and back: the same person, in English again
+    say(page, "/stuck 1500000000003-01")
+    expect(card(page, "1500000000003-01")).to_contain_text("Handling shipping")

@@ -100,3 +100,19 @@ def test_closed_tabs_print_no_traceback_and_the_banner_says_how_to_read_the_log(
             proc.kill()
     assert "Traceback" not in out and "BrokenPipe" not in out and "ConnectionReset" not in out, out
     assert "stopped" in out
+
+
+def test_each_playground_starts_a_fresh_log_and_keeps_the_last_one_beside_it(tmp_path):
+    from bot.cli_app import fresh_log
+
+    log = tmp_path / "unstuck-playground.db"
+    assert fresh_log(str(log)) is None  # a first session: nothing to keep
+    log.write_text("session one")
+    (tmp_path / "unstuck-playground.db-wal").write_text("its wal")
+    kept = fresh_log(str(log))
+    assert kept == tmp_path / "unstuck-playground.prev.db" and kept.read_text() == "session one"
+    assert (tmp_path / "unstuck-playground.prev.db-wal").read_text() == "its wal"
+    assert not log.exists() and not (tmp_path / "unstuck-playground.db-wal").exists()
+    log.write_text("session two")  # without a WAL this time: the kept one's old WAL must go too
+    fresh_log(str(log))
+    assert kept.read_text() == "session two" and not (tmp_path / "unstuck-playground.prev.db-wal").exists()
