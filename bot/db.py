@@ -30,7 +30,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -83,23 +83,24 @@ def is_postgres_url(target: str | Path) -> bool:
 
 
 def redact(target: str | Path) -> str:
-    """The database as it may be shown: a URL without its password (in the authority or the query)."""
+    """The database as it may be shown: a URL rebuilt without its password. The URL is read the way libpq reads
+    it (a `#` or `?` inside a password is still the password there, not a fragment or a query)."""
     text = str(target)
     if not is_postgres_url(text):
         return text
     try:
-        parts = urlsplit(text)
-        netloc = parts.netloc
-        if "@" in netloc:
-            auth, _, host = netloc.rpartition("@")
-            user = auth.split(":", 1)[0]
-            netloc = f"{user}:***@{host}" if ":" in auth else f"{user}@{host}"
-        query = urlencode(
-            [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-        )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    except ValueError:
+        from psycopg.conninfo import conninfo_to_dict
+
+        params = {k: str(v) for k, v in conninfo_to_dict(text).items() if v is not None}
+    except Exception:  # noqa: BLE001 - a URL libpq cannot read is shown as nothing but its kind
         return "postgresql://***"
+    user = quote(params.pop("user", ""), safe="")
+    secret = ":***" if params.pop("password", None) is not None else ""
+    host, port, name = params.pop("host", ""), params.pop("port", ""), params.pop("dbname", "")
+    auth = f"{user}{secret}@" if user or secret else ""
+    where = (f"[{host}]" if ":" in host and "," not in host else host) + (f":{port}" if port else "")
+    query = urlencode(sorted(params.items()))
+    return f"postgresql://{auth}{where}/{quote(name, safe='')}" + (f"?{query}" if query else "")
 
 
 class Database(ABC):

@@ -13,13 +13,15 @@ The URL may hold a password: it is kept in this object only, never in a message,
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -178,13 +180,24 @@ def placeholders(sql: str) -> str:
 
 
 def _secrets(url: str) -> list[str]:
-    """The password in the URL, as written and decoded, to scrub from any message the driver makes."""
+    """Every form the password may take in a message the driver makes: as libpq reads it from the URL, and as
+    written there (libpq echoes a token it cannot decode, so the raw text between `user:` and the last `@`, and
+    any `password=` value, are scrubbed too)."""
+    found: set[str] = set()
     try:
-        parts = urlsplit(url)
-        found = [parts.password or ""] + [v for k, v in parse_qsl(parts.query) if k.lower() == "password"]
-    except ValueError:
-        return []
-    return [s for p in found if p for s in {p, unquote(p)}]
+        password = conninfo_to_dict(url).get("password")
+        if password:
+            found.add(str(password))
+    except Exception:  # noqa: BLE001 - libpq refuses the URL: scrub what it was written as
+        pass
+    rest = url.split("://", 1)[-1]
+    if "@" in rest:
+        auth = rest.rsplit("@", 1)[0]
+        if ":" in auth:
+            found.add(auth.split(":", 1)[1])
+    found.update(m.group(1) for m in re.finditer(r"(?i)[?&]password=([^&#]*)", url))
+    forms = {form for text in found if text for form in (text, quote(text, safe=""), quote(text), unquote(text))}
+    return sorted(forms, key=len, reverse=True)
 
 
 class _PgCursor:
@@ -261,6 +274,9 @@ class PostgresDatabase(Database):
             max_size=POOL_SIZE,
             kwargs={"autocommit": True},
             configure=self._configure,
+            # A connection idle through a server restart or failover is checked before it is lent out, so no
+            # click or question is the one that finds it dead.
+            check=ConnectionPool.check_connection,
             timeout=30,
             name="unstuck",
             open=False,

@@ -280,14 +280,17 @@ class Radar:
         if not self.digest_at:
             return
         local = self.svc.clock().astimezone(self.zone)
-        if local.strftime("%H:%M") < self.digest_at or self.store.meta("last_digest") == local.date().isoformat():
+        last, today = self.store.meta("last_digest"), local.date().isoformat()
+        if local.strftime("%H:%M") < self.digest_at or last == today:
             return
-        self.store.set_meta("last_digest", local.date().isoformat())
+        if not self.store.claim_meta("last_digest", today, last):
+            return  # another radar (this one's successor after a stall) sent today's
         alerts = self.store.open_alerts()
         try:
             self.client.chat_postMessage(channel=self.channel, **radar_digest(alerts, self.svc.clock()).kwargs())
         except SlackApiError as exc:
             log.warning("radar: Slack refused the digest: %s", exc.response.get("error"))
+            self.store.claim_meta("last_digest", last or "", today)  # so the next tick tries again
 
     # -- running ----------------------------------------------------------------------------------------------
 

@@ -194,6 +194,19 @@ class RadarStore:
                 (name, value),
             )
 
+    def claim_meta(self, name: str, value: str, previous: str | None) -> bool:
+        """Set `name` to `value` only if it still holds `previous` (None: absent): the one caller that wins may
+        act on it (a radar that stalled past its lease finds the digest already claimed by its successor)."""
+        with self.database.write() as conn:
+            row = conn.execute("SELECT value FROM radar_meta WHERE name = ?", (name,)).fetchone()
+            if (str(row[0]) if row else None) != previous:
+                return False
+            conn.execute(
+                "INSERT INTO radar_meta VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+            return True
+
     # -- leadership: one radar at a time across processes and hosts ---------------------------------------
 
     def lead(self, owner: str, now: datetime, ttl: timedelta) -> tuple[bool, str | None]:

@@ -6,7 +6,11 @@ from bot.invoices import PartialDraft, partial_request, resend_request, whole_dr
 from bot.sandbox import DEMOS, SANDBOX_URL
 from bot.vtex import VtexClient
 
-NOW = datetime.now(UTC) + timedelta(minutes=1)
+
+def soon() -> datetime:
+    """A moment just after the issuance dates these tests use (taken when the test runs, not at import: the
+    whole suite takes minutes, and an issuance date after "now" is refused)."""
+    return datetime.now(UTC) + timedelta(minutes=1)
 
 
 def client_for(double):
@@ -39,7 +43,7 @@ def test_partial_invoices_reaching_the_value_make_the_order_invoiced():
     double = sandbox_double()
     client = client_for(double)
     order = client.get_order("1500000000001-01")
-    request = partial_request(order, whole_draft(order, number="NF-2", issuance_date=datetime.now(UTC)), NOW)
+    request = partial_request(order, whole_draft(order, number="NF-2", issuance_date=datetime.now(UTC)), soon())
     receipt = client.notify_invoice(order.order_id, request)
     assert receipt.receipt
     after = client.get_order(order.order_id)
@@ -51,7 +55,7 @@ def test_a_partial_that_falls_short_leaves_the_status():
     order = client.get_order("1500000000003-01")
     draft = whole_draft(order, number="A1", issuance_date=datetime.now(UTC))
     shipping_only = PartialDraft(draft.number, draft.issuance_date, (), True, 100)
-    client.notify_invoice(order.order_id, partial_request(order, shipping_only, NOW))
+    client.notify_invoice(order.order_id, partial_request(order, shipping_only, soon()))
     after = client.get_order(order.order_id)
     assert after.status == "handling" and after.missing == order.value - 100
 
