@@ -223,7 +223,8 @@ ERROR_HINTS = {
 
 
 def error_card(order_id: str | None, error: VtexError) -> Message:
-    what = _(ERROR_HINTS.get(type(error).__name__, "")) if type(error).__name__ in ERROR_HINTS else ""
+    hint = ERROR_HINTS.get(type(error).__name__)
+    what = _(hint) if hint else ""
     if isinstance(error, (RateLimited, Unavailable)) and error.retry_after:
         seconds = max(int(error.retry_after), 1)
         what = ngettext("Try again in about {n} second.", "Try again in about {n} seconds.", seconds)

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
+from gettext import c2py
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -42,7 +43,7 @@ NAMES: dict[Language, str] = {"en": "English", "pt-BR": "Português (Brasil)", "
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 _current: contextvars.ContextVar[Language] = contextvars.ContextVar("unstuck_language", default=ENGLISH)
-_catalogues: dict[Language, tuple[dict[str, str], dict[str, list[str]]]] = {}
+_catalogues: dict[Language, _Catalogue] = {}
 _loading = threading.Lock()
 
 
@@ -95,7 +96,14 @@ def catalogue_path(language: Language) -> Path:
     return LOCALE_DIR / CATALOGUE[language] / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def _load(language: Language) -> tuple[dict[str, str], dict[str, list[str]]]:
+@dataclass(frozen=True)
+class _Catalogue:
+    singular: dict[str, str]
+    plural: dict[str, list[str]]
+    form: Callable[[int], int]  # the catalogue's own Plural-Forms rule: which form for n
+
+
+def _load(language: Language) -> _Catalogue:
     found = _catalogues.get(language)
     if found is not None:
         return found
@@ -105,10 +113,12 @@ def _load(language: Language) -> tuple[dict[str, str], dict[str, list[str]]]:
 
             singular: dict[str, str] = {}
             plural: dict[str, list[str]] = {}
+            form: Callable[[int], int] = lambda n: int(n != 1)  # noqa: E731 - English's rule
             path = catalogue_path(language)
             if language != ENGLISH and path.exists():
                 with path.open("rb") as handle:
                     catalog = read_po(handle, locale=CATALOGUE[language])
+                form = c2py(catalog.plural_expr)
                 for message in catalog:
                     if not message.id or message.fuzzy:
                         continue
@@ -119,7 +129,7 @@ def _load(language: Language) -> tuple[dict[str, str], dict[str, list[str]]]:
                             plural[str(message.id[0])] = forms
                     elif message.string:
                         singular[str(message.id)] = str(message.string)
-            _catalogues[language] = (singular, plural)
+            _catalogues[language] = _Catalogue(singular, plural, form)
     return _catalogues[language]
 
 
@@ -127,7 +137,7 @@ def gettext(message: str) -> str:
     language = _current.get()
     if language == ENGLISH:
         return message
-    return _load(language)[0].get(message, message)
+    return _load(language).singular.get(message, message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
@@ -135,11 +145,10 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     language = _current.get()
     chosen = singular if n == 1 else plural
     if language != ENGLISH:
-        forms = _load(language)[1].get(singular)
+        catalogue = _load(language)
+        forms = catalogue.plural.get(singular)
         if forms:
-            index = Locale.parse(CLDR[language]).plural_form(n)
-            order = ["one", "other"] if len(forms) == 2 else ["one", "many", "other"]
-            chosen = forms[min(order.index(index) if index in order else len(forms) - 1, len(forms) - 1)]
+            chosen = forms[min(catalogue.form(n), len(forms) - 1)]
     return chosen.replace("{n}", number(n))
 
 

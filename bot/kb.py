@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from bot.i18n import parse_language
 from bot.status_names import ADMIN_NAMES
 from bot.statuses import STATUSES
 
@@ -126,11 +127,8 @@ class Guidance:
         return [line[1:].strip() for line in self.text.splitlines() if line.startswith("•")]
 
 
-def reply_language(locale: str | None) -> str:
-    """A locale as one of the reply languages: `pt`, `pt-BR`, `pt_BR` → "pt-BR"; `es`, `es-419`, `es-MX` → "es";
-    anything else (or nothing) → "en"."""
-    base = re.split(r"[-_]", (locale or "").strip().lower(), maxsplit=1)[0]
-    return {"pt": "pt-BR", "es": "es"}.get(base, ENGLISH)
+# A locale as one of the reply languages (`pt_BR` → "pt-BR", `es-419` → "es", anything else → "en").
+reply_language = parse_language
 
 
 def parse_article(text: str, path: Path, builtin: bool = False, root: Path | None = None) -> Article | None:

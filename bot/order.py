@@ -41,6 +41,18 @@ class _Model(BaseModel):
         return value
 
 
+def parse_date(value: Any) -> datetime | None:
+    """An ISO-8601 date as VTEX writes it (seven-digit fractions, `Z` or an offset); None when absent or not one.
+    Naive dates are UTC, as in the order model."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class Total(_Model):
     id: str = ""
     name: str = ""

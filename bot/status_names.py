@@ -97,8 +97,3 @@ ADMIN_NAMES: dict[str, dict[str, str]] = {
         "order-creation-error": "Error en la creación del pedido",  # ours
     },
 }
-
-
-def admin_name(status: str, language: str, default: str = "") -> str:
-    """The Admin name of `status` in `language` ("pt-BR" or "es"); `default` for English or an unknown status."""
-    return ADMIN_NAMES.get(language, {}).get(status, default)

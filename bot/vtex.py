@@ -41,7 +41,7 @@ from bot.errors import (
 )
 from bot.i18n import _, ngettext
 from bot.invoices import INVOICE_NUMBER, InvalidInvoice, InvoiceReceipt, InvoiceRequest
-from bot.order import Order, parse_order
+from bot.order import Order, parse_date, parse_order
 from bot.order_ids import validate_order_id
 
 RETRY_STATUSES = {502, 503, 504}
@@ -615,17 +615,6 @@ def creation_range(created_from: datetime | None, created_to: datetime | None) -
     low = created_from or EARLIEST
     high = created_to or datetime.now(UTC) + timedelta(days=1)
     return f"creationDate:[{vtex_time(low)} TO {vtex_time(high)}]"
-
-
-def parse_date(value: Any) -> datetime | None:
-    """An ISO-8601 date as VTEX writes it (seven-digit fractions, `Z` or an offset); None when absent or not one."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _text(value: Any) -> str:

@@ -45,6 +45,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 
 from bot.contract import invoice_problems, problems
+from bot.order import parse_date
 
 _ORDER = re.compile(r"^/api/oms/pvt/orders/([^/]+)$")
 _INVOICE = re.compile(r"^/api/oms/pvt/orders/([^/]+)/invoice$")
@@ -397,7 +398,7 @@ class OrderStore:
         low = high = None
         if (dates := one("f_creationDate")) is not None:
             match = _RANGE.match(dates)
-            low, high = (_moment(match.group(1)), _moment(match.group(2))) if match else (None, None)
+            low, high = (parse_date(match.group(1)), parse_date(match.group(2))) if match else (None, None)
             if not match or (low is None and match.group(1) != "*") or (high is None and match.group(2) != "*"):
                 return 400, JSON, _error("OMS001", "f_creationDate must read creationDate:[FROM TO TO]")
         field_name, _, direction = (one("orderBy") or "creationDate,desc").partition(",")
@@ -441,7 +442,7 @@ class OrderStore:
     def _creation_index(self) -> list[tuple[datetime, str]]:
         """(creationDate, orderId) of every order, sorted; rebuilt after `add` (creation dates never change)."""
         if self._index is None or len(self._indexed) + self._unindexed != len(self.orders):
-            pairs = [(_moment(o.get("creationDate")), oid) for oid, o in self.orders.items()]
+            pairs = [(parse_date(o.get("creationDate")), oid) for oid, o in self.orders.items()]
             self._index = sorted((m, oid) for m, oid in pairs if m is not None)
             self._indexed = {oid for _, oid in self._index}
             self._unindexed = len(pairs) - len(self._index)
@@ -538,20 +539,10 @@ def _json_body(body: bytes) -> Any:
         return None
 
 
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _within(created: Any, low: datetime | None, high: datetime | None) -> bool:
     if low is None and high is None:
         return True
-    moment = _moment(created)
+    moment = parse_date(created)
     return moment is not None and (low is None or moment >= low) and (high is None or moment <= high)
 
 

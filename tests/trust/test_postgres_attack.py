@@ -31,6 +31,7 @@ from bot.audit import Who
 from bot.db import MIGRATIONS, AuditError, DatabaseError, is_postgres_url, redact
 from bot.ledger import State
 from bot.store import Store, open_database
+from tests.bot.test_store_contract import at_once
 from tests.conftest import ROOT, edit_audit_row, fresh_postgres_database, postgres_server
 
 KEY = b"attack-audit-key-0123456789abcdef"
@@ -54,26 +55,6 @@ def replicas(pg_url):
     yield stores
     for s in stores:
         s.close()
-
-
-def at_once(*calls):
-    """Run the calls on threads released together; their results (or exceptions) in order."""
-    gate = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i, call):
-        gate.wait()
-        try:
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - returned to the test, which asserts on it
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def claim(store, key, order="1-01", action="resend_invoice", number="NF1"):
