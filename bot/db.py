@@ -22,8 +22,10 @@ once shipped is never edited, a new one goes at the end of both lists.
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -353,10 +355,9 @@ class SqliteDatabase(Database):
         if db is None:
             import sqlite_utils  # here, not at the top: `unstuck why` and the CLI's start need no database
 
-            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn = sqlite3.connect(self._path, timeout=_BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+            _enter_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=30000")
             db = sqlite_utils.Database(conn)
             self._local.db = db
             with self._lock:
@@ -436,6 +437,30 @@ class SqliteDatabase(Database):
                 conn.execute("INSERT INTO _migrations VALUES (?, ?)", (name, self.now()))
             applied.append(name)
         return applied
+
+
+_BUSY_SECONDS = 30.0
+
+
+def _enter_wal(conn: sqlite3.Connection, wait: float = _BUSY_SECONDS) -> None:
+    """Put the file in WAL mode, waiting out other connections like any other statement would.
+
+    Switching a new file to WAL needs it to itself, and SQLite answers "database is locked" at once on
+    that path instead of calling the busy handler: replicas starting together on a new file failed.
+    The mode is stored in the file, so this waits only the first time.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            locked = "locked" in str(exc) or "busy" in str(exc)
+            if not locked or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause * (0.5 + random.random()))
+        pause = min(pause * 2, 0.2)
 
 
 def _create_private(path: str) -> None:

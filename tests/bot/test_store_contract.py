@@ -8,6 +8,7 @@ replicas" here are two `Store` objects on one database, each with its own connec
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import traceback
 from datetime import UTC, datetime, timedelta
@@ -110,6 +111,23 @@ def test_replicas_starting_together_on_a_new_database_migrate_once(db_target):
         for s in opened:
             if isinstance(s, Store):
                 s.close()
+
+
+def test_a_sqlite_replica_starting_while_another_writes_waits_for_it(tmp_path):
+    # SQLite refuses the switch to WAL at once, without its busy handler, while another connection
+    # writes: a worker starting during a migration crashed with "database is locked".
+    path = tmp_path / "unstuck.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("CREATE TABLE elsewhere (x)")
+    threading.Timer(0.3, lambda: writer.execute("COMMIT")).start()
+    opened = Store(str(path), key=KEY)
+    try:
+        assert opened.database.scalar("SELECT count(*) FROM _migrations") == len(MIGRATIONS)
+        assert opened.database.scalar("PRAGMA journal_mode") == "wal"
+    finally:
+        opened.close()
+        writer.close()
 
 
 # -- the audit log ----------------------------------------------------------------------------------------------
