@@ -157,11 +157,7 @@ def serve_doubles(latency: float) -> None:
         data = json.loads(body) if body else {}
         if target == "/bench/orders":
             now = datetime.now(UTC)
-            with vtex._lock:
-                for order in make_orders(data["scenario"], data["n"], now):
-                    vtex.orders[order["orderId"]] = order
-                vtex._index = None
-                vtex._version += 1
+            vtex.add(*make_orders(data["scenario"], data["n"], now), copied=False)
             statuses = Counter(o["status"] for o in vtex.orders.values())
             return 200, reply, json.dumps({"orders": len(vtex.orders), "statuses": statuses}).encode()
         if target == "/bench/feed_burst":  # the filter the radar sets, then status changes queued in the feed

@@ -26,7 +26,6 @@ TABLES = [
     ("radar_mutes", "kind, key"),
     ("radar_meta", "name"),
 ]
-PAGE = 2000
 
 
 class CopyRefused(Exception):
@@ -55,18 +54,19 @@ def copy_store(source: Store, destination: str, key: bytes | None) -> CopyReport
                 f"the destination {target.path} already holds data ({held}); copy only into an empty database"
             )
         report = CopyReport(source.path, target.path, checked.head or "")
-        with target.write() as conn:
+        # One snapshot of the source for every table, so the copy never holds an action without its log rows.
+        with source.database.snapshot() as read, target.write() as conn:
             # Rows a process wrote on opening an empty log (which key it would use) give way to the source's.
             conn.execute("DELETE FROM audit_meta")
             for table, order in TABLES:
-                report.rows[table] = 0
-                for rows in _pages(source.database, table, order):
-                    columns = list(rows[0])
+                cursor = read.execute(f"SELECT * FROM {table} ORDER BY {order}")
+                columns = [d[0] for d in cursor.description]
+                rows = cursor.fetchall()
+                if rows:
                     conn.executemany(
-                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                        [[row[c] for c in columns] for row in rows],
+                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows
                     )
-                    report.rows[table] += len(rows)
+                report.rows[table] = len(rows)
             target.ids_copied(conn)
     finally:
         target.close()
@@ -82,20 +82,3 @@ def copy_store(source: Store, destination: str, key: bytes | None) -> CopyReport
 
 def _count(database: Database, table: str) -> int:
     return int(database.scalar(f"SELECT count(*) FROM {table}"))
-
-
-def _pages(database: Database, table: str, order: str) -> list[list[dict[str, object]]]:
-    """The table's rows in pages, from one snapshot of the source."""
-    pages: list[list[dict[str, object]]] = []
-    with database.snapshot() as conn:
-        cursor = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
-        names = [d[0] for d in cursor.description]
-        batch: list[dict[str, object]] = []
-        for row in cursor.fetchall():
-            batch.append(dict(zip(names, row, strict=True)))
-            if len(batch) == PAGE:
-                pages.append(batch)
-                batch = []
-        if batch:
-            pages.append(batch)
-    return pages

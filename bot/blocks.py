@@ -560,18 +560,28 @@ def home_view(actions: list[dict[str, Any]], *, is_operator: bool, operators_con
     return {"type": "home", "blocks": blocks[:100]}
 
 
+STATE_ICONS = {
+    "succeeded": ":white_check_mark:",
+    "failed": ":x:",
+    "refused": ":no_entry_sign:",
+    "pending": ":hourglass_flowing_sand:",
+    "unknown": ":grey_question:",
+    "stale": ":arrows_counterclockwise:",
+    "duplicate": ":repeat:",
+}
+# An action's state in App Home's list (the states the ledger keeps).
 _STATE_WORDS = {
-    "succeeded": (":white_check_mark:", N_("sent")),
-    "failed": (":x:", N_("not sent")),
-    "refused": (":no_entry_sign:", N_("not sent")),
-    "pending": (":hourglass_flowing_sand:", N_("sending")),
-    "unknown": (":grey_question:", N_("waiting for VTEX to confirm")),
+    "succeeded": N_("sent"),
+    "failed": N_("not sent"),
+    "refused": N_("not sent"),
+    "pending": N_("sending"),
+    "unknown": N_("waiting for VTEX to confirm"),
 }
 
 
 def _home_row(row: dict[str, Any]) -> str:
     known = _STATE_WORDS.get(str(row.get("state")))
-    icon, state = (known[0], _(known[1])) if known else ("•", escape(row.get("state") or ""))
+    icon, state = (STATE_ICONS[str(row["state"])], _(known)) if known else ("•", escape(row.get("state") or ""))
     what = _("Resend of invoice *{number}*") if row.get("action") == RESEND else _("Invoice *{number}*")
     number = escape(row.get("invoice_number") or "")
     amount = f" · {escape(row['amount_text'])}" if row.get("amount_text") else ""
@@ -588,15 +598,7 @@ def _home_row(row: dict[str, Any]) -> str:
 
 
 def outcome_line(state: str, message: str, user_id: str, at: datetime) -> str:
-    icon = {
-        "succeeded": ":white_check_mark:",
-        "failed": ":x:",
-        "refused": ":no_entry_sign:",
-        "stale": ":arrows_counterclockwise:",
-        "duplicate": ":repeat:",
-        "unknown": ":grey_question:",
-    }.get(state, "•")
-    return f"{icon} {message}\n_{mention(user_id)} · {slack_date(at)}_"
+    return f"{STATE_ICONS.get(state, '•')} {message}\n_{mention(user_id)} · {slack_date(at)}_"
 
 
 ACTION_IDS = (RESEND, ADD_PARTIAL)
@@ -673,7 +675,7 @@ def radar_resolved(alert: Any, answer: Answer, fixed_by: dict[str, Any] | None =
     )
 
 
-def radar_summary(alerts: list[Any], now: datetime, *, title: str = N_("Stuck now")) -> list[Block]:
+def radar_summary(alerts: list[Any], *, title: str = N_("Stuck now")) -> list[Block]:
     """Counts per status and the oldest stuck orders, for `/stuck radar`, App Home and the digest."""
     if not alerts:
         return [section(_("*{title}:* no stuck orders. :tada:").format(title=_(title)))]
@@ -702,10 +704,10 @@ def radar_summary(alerts: list[Any], now: datetime, *, title: str = N_("Stuck no
     return [section(headline.format(title=_(title), per_status=per_status)), section("\n".join(oldest) + more)]
 
 
-def radar_digest(alerts: list[Any], now: datetime) -> Message:
+def radar_digest(alerts: list[Any]) -> Message:
     blocks = [
         {"type": "header", "text": plain(_("Stuck orders today"), 150)},
-        *radar_summary(alerts, now, title=N_("Open")),
+        *radar_summary(alerts, title=N_("Open")),
     ]
     text = ngettext("{n} stuck order(s) today.", "{n} stuck order(s) today.", len(alerts))
     return Message(text, blocks)

@@ -335,7 +335,7 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     # (and so creating) an empty ./unstuck.db.
     from bot.db import is_postgres_url
 
-    db, played = Path(settings.unstuck_db), Path("unstuck-playground.db")
+    db, played = Path(settings.unstuck_db), Path(PLAYGROUND_DB)
     on_file = not is_postgres_url(settings.unstuck_db)
     if (
         args.task in ("list", "verify")
@@ -344,9 +344,9 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         and played.exists()
         and db.resolve() != played.resolve()
     ):
-        command = "UNSTUCK_DB=./unstuck-playground.db unstuck audit" + (" verify" if args.task == "verify" else "")
+        command = f"UNSTUCK_DB={PLAYGROUND_DB} unstuck audit" + (" verify" if args.task == "verify" else "")
         print(
-            f"unstuck: no audit log at {settings.unstuck_db}; the playground's log is ./unstuck-playground.db, "
+            f"unstuck: no audit log at {settings.unstuck_db}; the playground's log is {PLAYGROUND_DB}, "
             f"read it with `{command}`",
             file=sys.stderr,
         )

@@ -80,6 +80,11 @@ class Connection(Protocol):
     def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
 
 
+def statements(migration: str) -> list[str]:
+    """A migration's statements: each ends with `;` at the end of a line (a `;` inside a line stays)."""
+    return [s.strip() for s in migration.split(";\n") if s.strip()]
+
+
 def is_postgres_url(target: str | Path) -> bool:
     return str(target).startswith(("postgresql://", "postgres://"))
 
@@ -432,7 +437,7 @@ class SqliteDatabase(Database):
             with self.write() as conn:
                 if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
                     continue
-                for statement in [s.strip() for s in sql.split(";\n") if s.strip()]:
+                for statement in statements(sql):
                     conn.execute(statement)
                 conn.execute("INSERT INTO _migrations VALUES (?, ?)", (name, self.now()))
             applied.append(name)
@@ -442,14 +447,14 @@ class SqliteDatabase(Database):
 _BUSY_SECONDS = 30.0
 
 
-def _enter_wal(conn: sqlite3.Connection, wait: float = _BUSY_SECONDS) -> None:
+def _enter_wal(conn: sqlite3.Connection) -> None:
     """Put the file in WAL mode, waiting out other connections like any other statement would.
 
     Switching a new file to WAL needs it to itself, and SQLite answers "database is locked" at once on
     that path instead of calling the busy handler: replicas starting together on a new file failed.
     The mode is stored in the file, so this waits only the first time.
     """
-    deadline = time.monotonic() + wait
+    deadline = time.monotonic() + _BUSY_SECONDS
     pause = 0.005
     while True:
         try:

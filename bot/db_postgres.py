@@ -25,7 +25,17 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from bot.db import AuditError, Connection, Cursor, Database, DatabaseError, IntegrityError, Params, redact
+from bot.db import (
+    AuditError,
+    Connection,
+    Cursor,
+    Database,
+    DatabaseError,
+    IntegrityError,
+    Params,
+    redact,
+    statements,
+)
 
 # Advisory lock keys (any two fixed numbers; "unst" in ASCII): one for writers, one for migrations.
 WRITE_LOCK = 0x756E7374
@@ -368,7 +378,7 @@ class PostgresDatabase(Database):
                     for name, sql in MIGRATIONS:
                         if name in done:
                             continue
-                        for statement in [s.strip() for s in sql.split(";\n") if s.strip()]:
+                        for statement in statements(sql):
                             conn.execute(statement)  # no parameters: the DDL is sent exactly as written
                         conn.execute("INSERT INTO _migrations VALUES (%s, %s)", (name, self.now()))
                         applied.append(name)

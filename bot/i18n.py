@@ -47,17 +47,17 @@ _catalogues: dict[Language, _Catalogue] = {}
 _loading = threading.Lock()
 
 
-def language_of(locale: str | None) -> Language | None:
-    """`pt-BR`, `pt-PT`, `pt` → pt-BR; `es-ES`, `es-419`, `es_MX` → es; any other locale → en; none → None."""
+def supported(locale: str | None) -> Language | None:
+    """`pt-BR`, `pt-PT`, `pt` → pt-BR; `es-ES`, `es-419`, `es_MX` → es; `en-*` → en; anything else → None."""
     tag = (locale or "").strip().replace("_", "-").lower()
-    if not tag:
+    return {"en": ENGLISH, "pt": "pt-BR", "es": "es"}.get(tag.split("-")[0])
+
+
+def language_of(locale: str | None) -> Language | None:
+    """The reply language for a Slack locale: `supported()`'s, English for any other locale; none → None."""
+    if not (locale or "").strip():
         return None
-    base = tag.split("-")[0]
-    if base == "pt":
-        return "pt-BR"
-    if base == "es":
-        return "es"
-    return ENGLISH
+    return supported(locale) or ENGLISH
 
 
 def parse_language(value: str | None) -> Language:

@@ -20,14 +20,13 @@ from typing import Any
 
 import yaml
 
-from bot.i18n import parse_language
+from bot.i18n import ENGLISH, parse_language
 from bot.status_names import ADMIN_NAMES
 from bot.statuses import STATUSES
 
 HELP_CENTER = "https://help.vtex.com"
 BUILTIN_DIR = Path(__file__).parent / "faq"
 MAX_GUIDANCE = 1800
-ENGLISH = "en"
 # The help center's path segment for each reply language.
 URL_LOCALE = {"en": "en", "pt-BR": "pt", "es": "es"}
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.db import Database, IntegrityError
+from bot.db import Connection, Database, IntegrityError
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,8 @@ class RadarStore:
         self.database = database
 
     def _iso(self, moment: datetime) -> str:
-        return moment.isoformat(timespec="milliseconds")
+        # Times are compared as text (due times, snoozes, leases across hosts): one zone and one format for all.
+        return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
     # -- the watch list -----------------------------------------------------------------------------------
 
@@ -137,15 +138,25 @@ class RadarStore:
             )
 
     def open_alerts(self, order_id: str | None = None) -> list[Alert]:
-        sql = "SELECT * FROM radar_alerts WHERE resolved_at IS NULL"
-        params: list[Any] = []
         if order_id:
-            sql += " AND order_id = ?"
-            params.append(order_id)
-        return [
-            _alert(r)
-            for r in self.database.query(sql + " ORDER BY coalesce(stuck_since, ''), posted_at, order_id", params)
-        ]
+            return self._open("AND a.order_id = ?", [order_id])
+        return self._open("", [])
+
+    def stuck_now(self, now: datetime) -> list[Alert]:
+        """The open alerts nobody muted or snoozed at `now` (what `/stuck radar` and App Home list), in one query."""
+        return self._open(
+            "AND NOT EXISTS (SELECT 1 FROM radar_mutes m WHERE ((m.kind = 'order' AND m.key = a.order_id) "
+            "OR (m.kind = 'status' AND m.key = coalesce(a.status, ''))) AND (m.until IS NULL OR m.until > ?))",
+            [self._iso(now)],
+        )
+
+    def _open(self, where: str, params: list[Any]) -> list[Alert]:
+        rows = self.database.query(
+            f"SELECT a.* FROM radar_alerts a WHERE a.resolved_at IS NULL {where} "
+            "ORDER BY coalesce(a.stuck_since, ''), a.posted_at, a.order_id",
+            params,
+        )
+        return [_alert(r) for r in rows]
 
     def resolve(self, alert: Alert, resolution: str, now: datetime) -> bool:
         with self.database.write() as conn:
@@ -189,10 +200,7 @@ class RadarStore:
 
     def set_meta(self, name: str, value: str) -> None:
         with self.database.write() as conn:
-            conn.execute(
-                "INSERT INTO radar_meta VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                (name, value),
-            )
+            _put_meta(conn, name, value)
 
     def claim_meta(self, name: str, value: str, previous: str | None) -> bool:
         """Set `name` to `value` only if it still holds `previous` (None: absent): the one caller that wins may
@@ -201,10 +209,7 @@ class RadarStore:
             row = conn.execute("SELECT value FROM radar_meta WHERE name = ?", (name,)).fetchone()
             if (str(row[0]) if row else None) != previous:
                 return False
-            conn.execute(
-                "INSERT INTO radar_meta VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                (name, value),
-            )
+            _put_meta(conn, name, value)
             return True
 
     # -- leadership: one radar at a time across processes and hosts ---------------------------------------
@@ -216,12 +221,9 @@ class RadarStore:
             row = conn.execute("SELECT value FROM radar_meta WHERE name = 'leader'").fetchone()
             current = json.loads(row[0]) if row else {}
             before = current.get("owner")
-            if before not in (None, owner) and current.get("until", "") > self._utc(now):
+            if before not in (None, owner) and current.get("until", "") > self._iso(now):
                 return False, before
-            conn.execute(
-                "INSERT INTO radar_meta VALUES ('leader', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                (json.dumps({"owner": owner, "until": self._utc(now + ttl)}),),
-            )
+            _put_meta(conn, "leader", json.dumps({"owner": owner, "until": self._iso(now + ttl)}))
             return True, before
 
     def release(self, owner: str) -> None:
@@ -236,6 +238,8 @@ class RadarStore:
         value = self.meta("leader")
         return json.loads(value) if value else None
 
-    def _utc(self, moment: datetime) -> str:
-        # Leases are compared as text across hosts: one time zone and one format for every writer.
-        return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+def _put_meta(conn: Connection, name: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO radar_meta VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", (name, value)
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.diagnosis import INVOICE_SITUATIONS, RESEND, humanize
-from bot.i18n import _
+from bot.diagnosis import INVOICE_SITUATIONS, RESEND
+from bot.i18n import _, duration
 from bot.lookup import Answer
 from bot.mrkdwn import unescape
 from bot.wording import status_name, verdict
@@ -29,14 +29,14 @@ def text_report(answer: Answer) -> str:
         lines.append(
             "  "
             + _("Looks stuck: {age} in this status (normally under {expected}).").format(
-                age=humanize(d.age), expected=humanize(d.expected)
+                age=duration(d.age), expected=duration(d.expected)
             )
         )
     elif d.stuck is False:
         lines.append(
             "  "
             + _("Not stuck yet: {age} in this status (normal is up to {expected}).").format(
-                age=humanize(d.age), expected=humanize(d.expected)
+                age=duration(d.age), expected=duration(d.expected)
             )
         )
     if d.since:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.order import parse_order
 from bot.statuses import STATUSES
 from bot.vtex_store import OrderStore
 
@@ -416,12 +417,7 @@ def _mover(store: OrderStore, move: Move, backdate: timedelta) -> Callable[[], N
 
 def _invoice_in_full(store: OrderStore, order_id: str, now: datetime) -> None:
     order = store.order(order_id)
-    invoiced = sum(
-        int(p.get("invoiceValue") or 0)
-        for p in (order.get("packageAttachment") or {}).get("packages") or []
-        if p.get("type") == "Output"
-    )
-    missing = int(order.get("value") or 0) - invoiced
+    missing = parse_order(order).missing
     if missing <= 0:
         return
     body = {

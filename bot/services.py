@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -144,9 +145,10 @@ class Services:
             log.error("audit write failed for a question about %s: %s", order_id, exc)
         return result
 
-    @property
+    @functools.cached_property
     def thresholds(self) -> dict[str, timedelta]:
-        """What is normal per status where UNSTUCK_RADAR_AFTER says so: cards and radar use the same."""
+        """What is normal per status where UNSTUCK_RADAR_AFTER says so: cards and radar use the same (read once:
+        every question and every radar look uses it)."""
         return parse_after(self.settings.unstuck_radar_after)
 
     def explain(self, order: Order) -> Answer:

@@ -73,8 +73,9 @@ class Settings(BaseSettings):
     def _language_tag(cls, value: object) -> object:
         """`pt`, `pt_BR`, `PT-br` mean pt-BR; `es-419`, `es_MX` mean es; anything else is refused by the type."""
         if isinstance(value, str) and value.strip():
-            tag = value.strip().replace("_", "-").lower()
-            return {"en": "en", "pt": "pt-BR", "es": "es"}.get(tag.split("-")[0], value)
+            from bot.i18n import supported  # here: Babel is not needed to read the settings
+
+            return supported(value) or value
         return "en" if isinstance(value, str) else value
 
     @field_validator("unstuck_db")

@@ -106,13 +106,11 @@ class RateLimiter:
     ):
         if per_minute <= 0:
             raise ValueError("per_minute must be positive")
-        self.per_minute = per_minute
         self.rate = per_minute / 60.0  # tokens per second
         self.capacity = burst if burst is not None else max(1.0, self.rate)
         self.clock = clock
         self.sleep = sleep
         self.granted = 0  # requests let through
-        self.waited = 0.0  # seconds callers spent waiting, all together
         self._tokens = self.capacity
         self._stamp = clock()
         self._lock = threading.Lock()
@@ -128,7 +126,6 @@ class RateLimiter:
             self._tokens -= 1
             self.granted += 1
             wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-            self.waited += wait
             return wait
 
     def acquire(self) -> float:

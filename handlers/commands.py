@@ -20,8 +20,8 @@ def radar_answer(svc: Services) -> Message:
     """`/stuck radar`: the orders stuck now, oldest first, with counts per status (a local read: fast)."""
     if not svc.settings.unstuck_radar_channel:
         return notice(_("The stuck-order radar is off; whoever runs the bot can turn it on for a channel."))
-    alerts = [a for a in svc.store.radar.open_alerts() if not svc.store.radar.muted(a.order_id, a.status, svc.clock())]
-    blocks = radar_summary(alerts, svc.clock())
+    alerts = svc.store.radar.stuck_now(svc.clock())
+    blocks = radar_summary(alerts)
     return Message(ngettext("{n} stuck order(s) now.", "{n} stuck order(s) now.", len(alerts)), blocks)
 
 

@@ -59,9 +59,9 @@ def _receive(
     context: BoltContext,
     thread_ts: str | None,
 ) -> None:
-    ids, problem = ids_in(MENTION.sub(" ", event.get("text") or ""))
+    ids, _problem = ids_in(MENTION.sub(" ", event.get("text") or ""))  # the problem is told in their language
     if not ids:
-        if not svc.try_background(lambda: reply(event, body, client, context, thread_ts, [], problem=problem)):
+        if not svc.try_background(lambda: reply(event, body, client, context, thread_ts, [])):
             log.warning("busy: a message without an order id went unanswered")
         return
     admission = svc.admit(who_from(body, event.get("user"), event.get("channel")), ids[:MAX_IDS])
@@ -85,7 +85,6 @@ def reply(
     thread_ts: str | None,
     ids: list[str],
     *,
-    problem: str | None = None,
     note: str | None = None,
 ) -> None:
     """Answer the admitted ids in the thread (or the usage help when there are none), once per event id."""
@@ -94,7 +93,7 @@ def reply(
     if event_id and not svc.store.deliveries.claim(event_id):
         return
     with use(language(svc, event.get("user"), client)):
-        _reply(svc, event, body, client, thread_ts, ids, problem=problem, note=note)
+        _reply(svc, event, body, client, thread_ts, ids, note=note)
 
 
 def _reply(
@@ -105,7 +104,6 @@ def _reply(
     thread_ts: str | None,
     ids: list[str],
     *,
-    problem: str | None,
     note: str | None,
 ) -> None:
     event_id = body.get("event_id")
@@ -113,7 +111,7 @@ def _reply(
     try:
         channel = event["channel"]
         if not ids:
-            problem = ids_in(MENTION.sub(" ", event.get("text") or ""))[1]  # now in the person's language
+            problem = ids_in(MENTION.sub(" ", event.get("text") or ""))[1]
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, **usage_message(problem).kwargs())
             ok = True
             return

@@ -31,9 +31,7 @@ def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContex
         operator = svc.operators.allows(user, client)
         view = home_view(rows, is_operator=operator, operators_configured=svc.operators.configured)
         if svc.settings.unstuck_radar_channel:  # the radar's summary leads, right after the title
-            now = svc.clock()
-            alerts = [a for a in svc.store.radar.open_alerts() if not svc.store.radar.muted(a.order_id, a.status, now)]
-            view["blocks"][1:1] = radar_summary(alerts, now)
+            view["blocks"][1:1] = radar_summary(svc.store.radar.stuck_now(svc.clock()))
         client.views_publish(user_id=user, view=view)
 
     svc.background(publish)

@@ -164,19 +164,19 @@ def on_confirm_submit(
 
     def send() -> None:
         loaded = load_state(svc, view)
-        with use(loaded[1].language if loaded else language(svc, (body.get("user") or {}).get("id"), client)):
-            _send(svc, body, view, client)
+        if loaded is None or loaded[1].reviewed is None:
+            log.warning("a review was submitted for a form that is gone")
+            return
+        with use(loaded[1].language):  # the form's language, kept since it opened
+            _send(svc, body, view, client, *loaded)
 
     svc.background(send)
 
 
-def _send(svc: Services, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+def _send(
+    svc: Services, body: dict[str, Any], view: dict[str, Any], client: WebClient, ref: FormRef, state: FormState
+) -> None:
     user = (body.get("user") or {}).get("id") or "unknown"
-    loaded = load_state(svc, view)
-    if loaded is None or loaded[1].reviewed is None:
-        log.warning("a review was submitted for a form that is gone")
-        return
-    ref, state = loaded
     reviewed = state.reviewed
     assert reviewed is not None
     who = Who(user_id=user, workspace=(body.get("team") or {}).get("id"), channel=state.reply.channel)

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import pytest
+
+from bot.audit import Who
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"  # everything the tests read is in the repository (see SOURCES.md there)
@@ -86,6 +94,23 @@ def edit_audit_row(target: str, seq: int, detail: str) -> None:
     raw_execute(target, f"UPDATE audit_log SET detail = '{detail}' WHERE seq = {int(seq)}")
 
 
+def wait_for_serve(proc: subprocess.Popen, log_path: Path, deadline: float) -> int:
+    """The port `unstuck serve` logged it listens on, once its /healthz answers 200 before `deadline` (a
+    `time.monotonic()` value); otherwise the process is killed and the test fails showing its log."""
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = re.search(r"listening on http://127.0.0.1:(\d+)", Path(log_path).read_text())
+        if found:
+            try:
+                if httpx.get(f"http://127.0.0.1:{found.group(1)}/healthz", timeout=0.5).status_code == 200:
+                    return int(found.group(1))
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.05)
+    exited = proc.poll() is not None
+    proc.kill()
+    raise AssertionError(f"unstuck serve {'exited' if exited else 'did not start'}: " + Path(log_path).read_text())
+
+
 @pytest.fixture(params=BACKENDS)
 def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Where a test's store lives, once per backend: a SQLite file, then a fresh PostgreSQL database (a URL)."""
@@ -140,3 +165,42 @@ def stack(tmp_path: Path):
 
     with LocalStack(tmp_path / "audit.db") as running:
         yield running
+
+
+# -- stores: one person, one claim, calls released together (the contract suite and the attacks share them) --
+
+WHO = Who("U1", "T1", "C1")
+LEASE = timedelta(seconds=60)
+
+
+def claim(store: Any, key: str = "k1", number: str = "NF1", order: str = "1-01", action: str = "resend_invoice") -> Any:
+    return store.ledger.claim(
+        WHO,
+        order_id=order,
+        account="acme",
+        action=action,
+        invoice_number=number,
+        value=100,
+        click_key=key,
+        lease=LEASE,
+    )
+
+
+def at_once(*calls):
+    """Run the calls on threads released together; their results (or exceptions) in order."""
+    gate = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(i, call):
+        gate.wait()
+        try:
+            results[i] = call()
+        except Exception as exc:  # noqa: BLE001 - returned to the test, which asserts on it
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results

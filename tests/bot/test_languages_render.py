@@ -153,7 +153,7 @@ def _the_rest() -> list[tuple[str, dict]]:
         ("home viewer", home_view([], is_operator=False, operators_configured=True)),
         ("home nobody", home_view([], is_operator=False, operators_configured=False)),
         ("radar resolved", {"blocks": radar_resolved(alerts[0], answer, fixed).blocks}),
-        ("radar digest", {"blocks": radar_digest(alerts, NOW).blocks}),
+        ("radar digest", {"blocks": radar_digest(alerts).blocks}),
     ]
     return rendered
 

@@ -1,7 +1,6 @@
 """`unstuck serve` as operators run it: one line on bad config, workers that share a port and die with it."""
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import pytest
 from bot.doubles.slack import SlackDouble, SlackDriver
 from bot.doubles.vtex import VtexDouble
 from bot.sandbox import demo_orders
+from tests.conftest import wait_for_serve
 
 
 def clean_env(**extra):
@@ -105,15 +105,7 @@ def test_workers_share_the_port_and_die_with_the_supervisor(tmp_path):
             ]
             time.sleep(0.05)
         assert len(children) == 2, (tmp_path / "serve.log").read_text()
-        while time.monotonic() < deadline and "listening on" not in (tmp_path / "serve.log").read_text():
-            time.sleep(0.05)
-        port = int(re.search(r"listening on http://127.0.0.1:(\d+)", (tmp_path / "serve.log").read_text()).group(1))
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        port = wait_for_serve(proc, tmp_path / "serve.log", deadline)
         driver = SlackDriver(slack, f"http://127.0.0.1:{port}", "workers-secret-123")
         for order in ("1500000000001-01", "1500000000002-01", "1500000000006-01", "1500000000007-01"):
             assert driver.slash("UVIEW0001", order).status == 200

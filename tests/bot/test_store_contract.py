@@ -20,12 +20,10 @@ from bot.audit import Who
 from bot.db import MIGRATIONS, DatabaseError, IntegrityError, is_postgres_url
 from bot.ledger import State
 from bot.store import Store
-from tests.conftest import edit_audit_row
+from tests.conftest import LEASE, WHO, at_once, claim, edit_audit_row
 
 KEY = b"k" * 32
-WHO = Who("U1", "T1", "C1")
 T0 = datetime(2026, 11, 28, 12, tzinfo=UTC)
-LEASE = timedelta(seconds=60)
 
 
 @pytest.fixture
@@ -46,39 +44,6 @@ def replica(db_target, clock, store):
     s = Store(db_target, key=KEY, clock=lambda: clock[0])
     yield s
     s.close()
-
-
-def claim(store, key="k1", number="NF1", order="1-01", action="resend_invoice"):
-    return store.ledger.claim(
-        WHO,
-        order_id=order,
-        account="acme",
-        action=action,
-        invoice_number=number,
-        value=100,
-        click_key=key,
-        lease=LEASE,
-    )
-
-
-def at_once(*calls):
-    """Run the calls on threads released together; their results (or exceptions) in order."""
-    gate = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i, call):
-        gate.wait()
-        try:
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - returned to the test, which asserts on it
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 # -- migrations -------------------------------------------------------------------------------------------------
@@ -330,6 +295,21 @@ def test_mutes_snoozes_and_meta(store, replica):
     store.radar.set_meta("last_sweep", "x")
     replica.radar.set_meta("last_sweep", "y")
     assert store.radar.meta("last_sweep") == "y"
+
+
+def test_stuck_now_lists_the_open_alerts_nobody_muted_or_snoozed(store, replica):
+    for order, status in (("1-01", "handling"), ("2-01", "payment-pending"), ("3-01", None), ("4-01", "handling")):
+        store.radar.claim_alert(order, "s", status=status, status_name=None, stuck_since=T0, channel="C", now=T0)
+    store.radar.resolve(store.radar.open_alerts("4-01")[0], "Invoiced", T0)
+    store.radar.mute("order", "1-01", T0 + timedelta(hours=1), "U1", T0)  # snoozed for an hour
+    replica.radar.mute("status", "payment-pending", None, "U2", T0)  # muted for good
+    assert [a.order_id for a in replica.radar.stuck_now(T0)] == ["3-01"]
+    assert [a.order_id for a in store.radar.stuck_now(T0 + timedelta(hours=2))] == ["1-01", "3-01"]
+    for at in (T0, T0 + timedelta(hours=2)):  # the same answer as asking order by order
+        listed = [a.order_id for a in store.radar.stuck_now(at)]
+        assert listed == [
+            a.order_id for a in store.radar.open_alerts() if not store.radar.muted(a.order_id, a.status, at)
+        ]
 
 
 def test_one_radar_leads_and_another_takes_over_when_its_lease_runs_out(store, replica):

@@ -4,19 +4,18 @@ enough that it is not) and the channel is told."""
 
 import json
 import os
-import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 
-import httpx
 import pytest
 
 from bot.doubles.slack import SlackDouble, SlackDriver
 from bot.doubles.vtex import VtexDouble
 from bot.sandbox import demo_orders
+from tests.conftest import wait_for_serve
 
 SECRET = "crash-test-signing-secret"
 OPERATOR = "UOPS00001"
@@ -31,19 +30,7 @@ def start(env: dict, log_path) -> tuple[subprocess.Popen, int]:
         stdout=log,
         stderr=log,
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        found = re.search(r"listening on http://127.0.0.1:(\d+)", open(log_path).read())
-        if found:
-            port = int(found.group(1))
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                    return proc, port
-            except httpx.HTTPError:
-                pass
-        time.sleep(0.05)
-    proc.kill()
-    raise AssertionError("server did not start: " + open(log_path).read())
+    return proc, wait_for_serve(proc, log_path, time.monotonic() + 20)
 
 
 @pytest.fixture

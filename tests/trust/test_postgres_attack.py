@@ -31,12 +31,9 @@ from bot.audit import Who
 from bot.db import MIGRATIONS, AuditError, DatabaseError, is_postgres_url, redact
 from bot.ledger import State
 from bot.store import Store, open_database
-from tests.bot.test_store_contract import at_once
-from tests.conftest import ROOT, edit_audit_row, fresh_postgres_database, postgres_server
+from tests.conftest import LEASE, ROOT, WHO, at_once, claim, edit_audit_row, fresh_postgres_database, postgres_server
 
 KEY = b"attack-audit-key-0123456789abcdef"
-WHO = Who("U1", "T1", "C1")
-LEASE = timedelta(seconds=60)
 CHANNEL = "C0RADAR"
 # Read at import: the autouse `_clean_env` fixture removes UNSTUCK_* variables it does not know before a test runs.
 PG_DIR = os.environ.get("UNSTUCK_TEST_POSTGRES_DIR")
@@ -55,13 +52,6 @@ def replicas(pg_url):
     yield stores
     for s in stores:
         s.close()
-
-
-def claim(store, key, order="1-01", action="resend_invoice", number="NF1"):
-    return store.ledger.claim(
-        WHO, order_id=order, account="acme", action=action, invoice_number=number, value=100, click_key=key,
-        lease=LEASE,
-    )  # fmt: skip
 
 
 def with_password(url: str, password: str) -> str:

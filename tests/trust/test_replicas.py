@@ -18,14 +18,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 
 from bot.doubles.slack import SlackDouble, SlackDriver, text_of
 from bot.doubles.vtex import VtexDouble
 from bot.sandbox import demo_orders
-from tests.conftest import ROOT, fresh_postgres_database
+from tests.conftest import ROOT, fresh_postgres_database, wait_for_serve
 from tests.factories import invoice, order_json
 
 OPERATOR, VIEWER = "UOPS00001", "UVIEW0001"
@@ -59,19 +58,7 @@ class Replica:
         self.port = 0
 
     def wait_ready(self, deadline: float) -> None:
-        while time.monotonic() < deadline and not self.port:
-            if found := re.search(r"listening on http://127.0.0.1:(\d+)", self.log_path.read_text()):
-                self.port = int(found.group(1))
-            elif self.proc.poll() is not None:
-                raise AssertionError(f"{self.name} exited: {self.log_path.read_text()}")
-            time.sleep(0.05)
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise AssertionError(f"{self.name} never became healthy: {self.log_path.read_text()}")
+        self.port = wait_for_serve(self.proc, self.log_path, deadline)
 
     @property
     def url(self) -> str:

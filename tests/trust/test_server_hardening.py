@@ -4,7 +4,6 @@ a huge body, a sender trickling bytes, and a worker process that dies. Everythin
 from __future__ import annotations
 
 import os
-import re
 import resource
 import select
 import signal
@@ -20,6 +19,7 @@ import pytest
 from bot.doubles.slack import SlackDouble, SlackDriver
 from bot.doubles.stack import SIGNING_SECRET
 from bot.server import MAX_BODY, make_server, stop_server
+from tests.conftest import wait_for_serve
 from tests.handlers.helpers import text_of
 
 SECRET = "hardening-signing-secret-123"
@@ -54,18 +54,7 @@ def start_serve(tmp_path, slack: SlackDouble, *extra: str) -> tuple[subprocess.P
         stdout=open(log_path, "w"),
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and proc.poll() is None:
-        found = re.search(r"listening on http://127.0.0.1:(\d+)", log_path.read_text())
-        if found:
-            try:
-                if httpx.get(f"http://127.0.0.1:{found.group(1)}/healthz", timeout=0.5).status_code == 200:
-                    return proc, int(found.group(1))
-            except httpx.HTTPError:
-                pass
-        time.sleep(0.05)
-    proc.kill()
-    raise AssertionError("unstuck serve did not start: " + log_path.read_text())
+    return proc, wait_for_serve(proc, log_path, time.monotonic() + 20)
 
 
 def sockets_held(pid: int) -> int:
