@@ -25,7 +25,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,14 +41,13 @@ from bot.radar_rules import FEED_STATUSES, WATCHED_STATUSES, assess
 from bot.radar_store import Alert
 from bot.services import Services
 from bot.statuses import STATUSES
-from bot.vtex import OrderSummary, VtexClient
+from bot.vtex import EARLIEST, MAX_LOT, MAX_PAGES, OrderSummary, VtexClient
 
 log = logging.getLogger("unstuck.radar")
 
 SWEEP_EVERY = timedelta(minutes=15)
 FEED_FIRST = timedelta(days=3650)  # a change VTEX reported goes ahead of everything a sweep queued
-MAX_PAGES = 30  # List orders stops there
-FEED_BATCHES = 50  # feed reads per tick (of up to 10 items each)
+FEED_BATCHES = 50  # feed reads per tick (of up to MAX_LOT items each)
 VTEX_LIMIT_PER_MINUTE = 6000
 LEASE = 1.5  # intervals a leader's lease lasts past its last tick (a late tick keeps it)
 FOLLOW = 0.25  # intervals between a standby radar's checks: takeover within LEASE + FOLLOW < 2 intervals
@@ -153,14 +152,14 @@ class Radar:
         # A steady feed must not crowd out the orders waiting to be looked at: at most a third of the tick's
         # requests go to the feed (a read and a commit per batch), and a short batch means it is drained.
         for _ in range(min(FEED_BATCHES, max(1, self.per_tick // 6))):
-            items = self.vtex.feed_items(maxlot=10)
+            items = self.vtex.feed_items(maxlot=MAX_LOT)
             if not items:
                 return
             # Recorded (due before anything a sweep found), then committed: a crash re-reads, never loses.
             self.store.watch([i.order_id for i in items], self.svc.clock() - FEED_FIRST, "feed")
             self.vtex.commit_feed([i.handle for i in items])
             report.feed_items += len(items)
-            if len(items) < 10:
+            if len(items) < MAX_LOT:
                 return
 
     def _sweep_due(self, now: datetime) -> bool:
@@ -175,12 +174,12 @@ class Radar:
     def _sweep_range(self, statuses: list[str], created_from: datetime | None, created_to: datetime | None) -> int:
         first = self.vtex.list_orders(statuses, page=1, created_from=created_from, created_to=created_to)
         if first.pages > MAX_PAGES:
-            low = created_from or datetime(2000, 1, 1, tzinfo=UTC)
+            low = created_from or EARLIEST
             high = created_to or self.svc.clock()
             middle = low + (high - low) / 2
-            if high - low > timedelta(
-                milliseconds=2
-            ):  # the filter is exact to the millisecond  # both ends count: an order on the middle is watched once
+            # The filter is exact to the millisecond. Both halves include the middle: an order created at that
+            # instant is listed twice and watched once.
+            if high - low > timedelta(milliseconds=2):
                 return self._sweep_range(statuses, low, middle) + self._sweep_range(statuses, middle, high)
         seen = 0
         page = first
@@ -195,7 +194,9 @@ class Radar:
         """An order cannot be stuck before it has existed for its status's threshold: look at it no sooner."""
         now = self.svc.clock()
         info = STATUSES.get(summary.status)
-        limit = self.svc.thresholds.get(summary.status) or (info.expect if info else None)
+        # As diagnose() decides: a status UNSTUCK_RADAR_AFTER names (even at 0 s) uses that, else the status's own.
+        thresholds = self.svc.thresholds
+        limit = thresholds[summary.status] if summary.status in thresholds else (info.expect if info else None)
         if summary.creation_date is None or limit is None:
             return now
         return max(now, summary.creation_date + limit)
@@ -287,7 +288,7 @@ class Radar:
             return  # another radar (this one's successor after a stall) sent today's
         alerts = self.store.open_alerts()
         try:
-            self.client.chat_postMessage(channel=self.channel, **radar_digest(alerts, self.svc.clock()).kwargs())
+            self.client.chat_postMessage(channel=self.channel, **radar_digest(alerts).kwargs())
         except SlackApiError as exc:
             log.warning("radar: Slack refused the digest: %s", exc.response.get("error"))
             self.store.claim_meta("last_digest", last or "", today)  # so the next tick tries again

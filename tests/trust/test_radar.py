@@ -190,3 +190,19 @@ def test_a_sweep_never_pushes_known_orders_ahead_and_the_feed_goes_first(db_targ
     store.discover([("D", now)], "sweep")
     assert store.due(now, 10) == ["C", "D"]  # what VTEX reported changed goes first
     opened.close()
+
+
+def test_a_zero_threshold_makes_the_sweep_look_at_once_as_the_card_says_stuck(db_target):
+    # UNSTUCK_RADAR_AFTER=handling=0s: the card calls an hour-old handling order stuck, so the radar must look
+    # at it in its first tick, not two days after it was created.
+    with LocalStack(
+        db_target,
+        orders=[order(FRESH, age=timedelta(hours=1))],
+        unstuck_radar_channel=CHANNEL,
+        unstuck_radar_interval=1,
+        unstuck_radar_after="handling=0s",
+        radar_ticks=False,
+    ) as stack:
+        stack.radar.tick()
+        [alert] = alerts(stack)
+        assert FRESH in text_of(alert)
