@@ -18,12 +18,12 @@ from bot.acting import Intent
 from bot.blocks import RADAR_MENU, loading_form, notice, notice_view, partial_form
 from bot.diagnosis import ADD_PARTIAL, RESEND, diagnose
 from bot.errors import VtexError
-from bot.i18n import _, current, use
+from bot.i18n import _, current
 from bot.invoices import open_lines, other_owed
 from bot.mrkdwn import code, escape, mention, slack_date
 from bot.payloads import ButtonValue, CurrencyState, FormRef, FormState, LineState, ReplyTarget, read_button
 from bot.services import Services
-from handlers.common import language, services, who_from
+from handlers.common import in_their_language, services, who_from
 from handlers.outcomes import deliver, refuse
 
 
@@ -51,12 +51,7 @@ def _on_click(work: Callable[[Services, dict[str, Any], dict[str, Any], Respond,
         ack()
         svc = services(context)
         user = (body.get("user") or {}).get("id")
-
-        def in_their_language() -> None:
-            with use(language(svc, user, client)):
-                work(svc, body, action, respond, client)
-
-        svc.background(in_their_language)
+        svc.background(in_their_language(svc, user, client, lambda: work(svc, body, action, respond, client)))
 
     return listener
 

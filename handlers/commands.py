@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot.blocks import MAX_IDS, Message, looking_up, notice, radar_summary, usage_message
 from bot.i18n import _, ngettext, use
 from bot.services import Services
-from handlers.common import ACK_WAIT, answer_each, ids_in, language, services, who_from
+from handlers.common import ACK_WAIT, answer_each, ids_in, in_their_language, language, services, who_from
 
 
 def radar_answer(svc: Services) -> Message:
@@ -56,11 +56,7 @@ def _stuck(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClien
         return
     ack(text=looking_up(admission.ids) + extra + (f"\n{admission.notice}" if admission.notice else ""))
 
-    def work() -> None:
-        with use(language(svc, who.user_id, client)):  # Slack may have answered since the ack
-            _answer()
-
-    def _answer() -> None:
+    def answer() -> None:
         answer_each(
             svc,
             admission.ids,
@@ -71,4 +67,4 @@ def _stuck(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClien
         if not admission.notice:
             respond(delete_original=True)  # the "Looking up…" note has done its job
 
-    svc.start(admission, work)
+    svc.start(admission, in_their_language(svc, who.user_id, client, answer))

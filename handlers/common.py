@@ -11,7 +11,7 @@ from slack_bolt import BoltContext
 from bot.audit import Who
 from bot.blocks import Message, error_card, notice, order_card
 from bot.errors import InvalidOrderId
-from bot.i18n import Language, _
+from bot.i18n import Language, _, use
 from bot.lookup import Answer
 from bot.mrkdwn import code
 from bot.order_ids import find_order_ids, validate_order_id
@@ -43,6 +43,16 @@ def language(svc: Services, user_id: str | None, client: Any, *, wait: float | b
     if wait is False:
         return svc.languages.cached(user_id) or svc.languages.default
     return svc.languages.of(user_id, client, wait=None if wait is True else float(wait))
+
+
+def in_their_language(svc: Services, user_id: str | None, client: Any, fn: Callable[[], None]) -> Callable[[], None]:
+    """`fn`, to run after the ack on a work thread, in the person's language (Slack may have answered since)."""
+
+    def run() -> None:
+        with use(language(svc, user_id, client)):
+            fn()
+
+    return run
 
 
 def ids_in(text: str) -> tuple[list[str], str | None]:

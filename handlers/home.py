@@ -8,8 +8,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks import home_view, radar_summary
-from bot.i18n import use
-from handlers.common import language, services
+from handlers.common import in_their_language, services
 
 
 def register(app: App) -> None:
@@ -23,10 +22,6 @@ def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContex
     user = event["user"]
 
     def publish() -> None:
-        with use(language(svc, user, client)):
-            _publish()
-
-    def _publish() -> None:
         rows = svc.store.ledger.latest_per_action(20)
         operator = svc.operators.allows(user, client)
         view = home_view(rows, is_operator=operator, operators_configured=svc.operators.configured)
@@ -34,4 +29,4 @@ def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContex
             view["blocks"][1:1] = radar_summary(svc.store.radar.stuck_now(svc.clock()))
         client.views_publish(user_id=user, view=view)
 
-    svc.background(publish)
+    svc.background(in_their_language(svc, user, client, publish))

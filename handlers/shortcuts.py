@@ -11,7 +11,7 @@ from bot.blocks import MAX_IDS, looking_up, notice
 from bot.i18n import _, use
 from bot.order_ids import find_order_ids
 from bot.services import Services
-from handlers.common import answer_each, language, services, who_from
+from handlers.common import answer_each, in_their_language, language, services, who_from
 
 CALLBACK_ID = "stuck_from_message"
 
@@ -75,10 +75,6 @@ def _on_shortcut(
         return
 
     def work() -> None:
-        with use(language(svc, user, client)):
-            _work()
-
-    def _work() -> None:
         note = f"\n{admission.notice}" if admission.notice else ""
         respond(response_type="ephemeral", replace_original=False, text=looking_up(admission.ids) + note)
         answer_each(
@@ -89,4 +85,4 @@ def _on_shortcut(
             lambda m: respond(response_type="ephemeral", replace_original=False, **m.kwargs()),
         )
 
-    svc.start(admission, work)
+    svc.start(admission, in_their_language(svc, user, client, work))
