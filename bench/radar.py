@@ -50,7 +50,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.radar import FEED_BATCHES, VTEX_LIMIT_PER_MINUTE, Radar, TickReport  # noqa: E402
+from bot.radar import VTEX_LIMIT_PER_MINUTE, Radar, TickReport, feed_reads_per_tick, looks_per_tick  # noqa: E402
 from bot.radar_rules import FEED_STATUSES, WATCHED_STATUSES  # noqa: E402
 from bot.sandbox import demo_orders  # noqa: E402
 from bot.vtex import MAX_LOT, MAX_PAGES, RateLimiter, VtexClient  # noqa: E402
@@ -468,11 +468,11 @@ def model(
     items: int, share: float, interval: float, *, latency: float = 0.0, back_to_back: bool = False
 ) -> tuple[float, int, int]:
     """Seconds, ticks and VTEX calls the radar needs for `items` feed items (each a Get order), from its code:
-    up to FEED_BATCHES reads of MAX_LOT items a tick (each read committed), then up to `per_tick` looks, every
+    up to feed_reads_per_tick() reads of MAX_LOT items a tick (each committed), then up to `per_tick` looks, every
     call through a token bucket of one second's worth; `interval` of sleep after each tick unless back to back.
     Each call takes `latency` (one at a time); the radar's own CPU time is left out."""
     rate = VTEX_LIMIT_PER_MINUTE * share / 60
-    per_tick = max(10, int(rate * interval))
+    per_tick = looks_per_tick(share, interval)
     tokens, clock, ticks, calls = rate, 0.0, 0, 0
     feed, due, first = items, 0, True
 
@@ -491,7 +491,7 @@ def model(
         if first:
             call()  # the feed configuration, once
             first = False
-        for _ in range(FEED_BATCHES):
+        for _ in range(feed_reads_per_tick(per_tick)):
             call()  # read a batch
             batch = min(MAX_LOT, feed)
             if not batch:
@@ -706,7 +706,7 @@ def part_sweep(tmp: Path, args: argparse.Namespace) -> None:
         + f"probes: first pages of a range with more than {MAX_PAGES} pages, split in halves and read again; "
         f"empty: ranges with no orders; ranges: ranges read ({big['n'] // 100:,} pages hold the orders)"
     )
-    per_tick = max(10, int(default_rate * DEFAULT_INTERVAL))
+    per_tick = looks_per_tick(DEFAULT_SHARE, DEFAULT_INTERVAL)
     looks = big["runs"][0]["due"]
     print(
         f"after the first sweep {looks:,} of {big['n']:,} orders are due at once (old enough to be stuck), each a "
@@ -723,34 +723,23 @@ def part_feed(tmp: Path, args: argparse.Namespace) -> None:
         f"until the feed is empty and every changed order was looked at (Get order); VTEX double latency "
         f"{args.radar_latency * 1000:.0f} ms"
     )
+    # (items, share, interval, mode): the default share as deployed, then the larger share scheduled and flat out.
+    bursts = [
+        (args.default_share_items, DEFAULT_SHARE, DEFAULT_INTERVAL, "scheduled"),
+        (args.feed_items, args.share, 1.0, "scheduled"),
+        (args.feed_items, args.share, 1.0, "back-to-back"),
+    ]
     runs = [
         feed_burst(
             tmp,
-            args.default_share_items,
-            share=DEFAULT_SHARE,
-            interval=DEFAULT_INTERVAL,
+            items,
+            share=share,
+            interval=interval,
             latency=args.radar_latency,
-            mode="scheduled",
-            limit_s=budget(args.default_share_items, DEFAULT_SHARE, DEFAULT_INTERVAL, args.radar_latency),
-        ),
-        feed_burst(
-            tmp,
-            args.feed_items,
-            share=args.share,
-            interval=1.0,
-            latency=args.radar_latency,
-            mode="scheduled",
-            limit_s=budget(args.feed_items, args.share, 1.0, args.radar_latency),
-        ),
-        feed_burst(
-            tmp,
-            args.feed_items,
-            share=args.share,
-            interval=1.0,
-            latency=args.radar_latency,
-            mode="back-to-back",
-            limit_s=budget(args.feed_items, args.share, 1.0, args.radar_latency),
-        ),
+            mode=mode,
+            limit_s=budget(items, share, interval, args.radar_latency),
+        )
+        for items, share, interval, mode in bursts
     ]
     print(
         f"{'run':<36}{'items':>7}{'ticks':>6}{'wall s':>8}{'feed s':>7}{'calls':>8}{'reads':>7}{'commits':>8}"

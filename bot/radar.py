@@ -53,6 +53,17 @@ LEASE = 1.5  # intervals a leader's lease lasts past its last tick (a late tick 
 FOLLOW = 0.25  # intervals between a standby radar's checks: takeover within LEASE + FOLLOW < 2 intervals
 
 
+def looks_per_tick(share: float, interval: float) -> int:
+    """Orders looked at per tick: about what the radar's share of the rate limit lets through in one interval."""
+    return max(10, int(VTEX_LIMIT_PER_MINUTE * share / 60 * interval))
+
+
+def feed_reads_per_tick(looks: int) -> int:
+    """Feed reads per tick: a steady feed must not crowd out the orders waiting to be looked at, so at most a
+    third of the tick's requests go to it (a read and a commit per batch)."""
+    return min(FEED_BATCHES, max(1, looks // 6))
+
+
 @dataclass
 class TickReport:
     feed_items: int = 0
@@ -90,9 +101,7 @@ class Radar:
 
     @property
     def per_tick(self) -> int:
-        """Orders looked at per tick: about what the rate limit lets through in one interval."""
-        rate = VTEX_LIMIT_PER_MINUTE * self.svc.settings.unstuck_radar_share / 60
-        return max(10, int(rate * self.interval))
+        return looks_per_tick(self.svc.settings.unstuck_radar_share, self.interval)
 
     # -- one tick -------------------------------------------------------------------------------------------
 
@@ -149,9 +158,8 @@ class Radar:
             if self.vtex.feed_config() is None:  # an integration's own filter is left alone
                 self.vtex.set_feed_config(list(FEED_STATUSES))
             self._feed_ready = True
-        # A steady feed must not crowd out the orders waiting to be looked at: at most a third of the tick's
-        # requests go to the feed (a read and a commit per batch), and a short batch means it is drained.
-        for _ in range(min(FEED_BATCHES, max(1, self.per_tick // 6))):
+        # A short batch means the feed is drained.
+        for _ in range(feed_reads_per_tick(self.per_tick)):
             items = self.vtex.feed_items(maxlot=MAX_LOT)
             if not items:
                 return
