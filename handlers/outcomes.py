@@ -10,7 +10,6 @@ from bot.audit import AuditError, Who
 from bot.blocks import Message, order_card, outcome_line
 from bot.errors import VtexError
 from bot.i18n import _
-from bot.lookup import explain
 from bot.mrkdwn import escape
 from bot.services import Services
 from bot.wording import status_name
@@ -47,12 +46,19 @@ def deliver(
         # lands last); a refusal stays with the clicker.
         _restore(svc, outcome, order_id, update_card, line if outcome.state == "duplicate" else None)
         return
-    answer = explain(outcome.order, svc.kb, svc.clock(), svc.thresholds)
+    # The card a fresh question would give (with who resent the invoice last), plus what this click did.
+    answer = svc.explain(outcome.order)
     succeeded = outcome.state == "succeeded"
     # Success removes the buttons, and so does an unconfirmed POST (the order stays locked until it is
     # settled); any other outcome keeps (or refreshes) them so the agent can act again.
     update_card(
-        order_card(answer, svc.account, outcome=line, show_actions=outcome.state not in ("succeeded", "unknown"))
+        order_card(
+            answer,
+            svc.account,
+            outcome=line,
+            show_actions=outcome.state not in ("succeeded", "unknown"),
+            now=svc.clock(),
+        )
     )
     if succeeded:
         svc.later(lambda: _reread(svc, order_id, line, update_card))

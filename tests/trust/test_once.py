@@ -147,6 +147,26 @@ def test_a_resend_can_be_repeated_on_purpose_after_the_window(db_target):
         assert [p["invoiceNumber"] for p in posted(stack)] == ["NF20001", "NF20001"]
 
 
+def test_a_failed_resend_leaves_the_card_a_fresh_question_would_give(db_target):
+    # One verdict per order: after VTEX refuses a repeat resend, the card still says who resent it last and
+    # offers "Resend again", as asking again would.
+    with LocalStack(db_target, unstuck_resend_window=1) as stack:
+        card = ask(stack, "1500000000002-01")
+        stack.driver.click(OPERATOR, card, "resend_invoice")
+        wait_card(stack, card.ts, "resent to VTEX")
+        order = stack.vtex.order("1500000000002-01")
+        order["status"] = "handling"
+        stack.vtex.add(order)
+        time.sleep(1.1)
+        later = ask(stack, "1500000000002-01", 2)
+        stack.vtex.fail_next(400, "Invalid invoice", method="POST")
+        stack.driver.click(OPERATOR, later, "resend_invoice")
+        after = wait_card(stack, later.ts, "did not accept")
+        button = next(e for b in after.blocks if b["type"] == "actions" for e in b["elements"])
+        assert button["text"]["text"] == "Resend again NF20001"
+        assert f"Last resent by <@{OPERATOR}>" in text_of(after)
+
+
 def test_chilean_pesos_end_to_end_in_cents(stack):
     card = ask(stack, "1500000000016-01")
     assert "$ 21.480" in text_of(card) and "$ 71.380" in text_of(card)
