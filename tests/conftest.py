@@ -173,7 +173,10 @@ WHO = Who("U1", "T1", "C1")
 LEASE = timedelta(seconds=60)
 
 
-def claim(store: Any, key: str = "k1", number: str = "NF1", order: str = "1-01", action: str = "resend_invoice") -> Any:
+def claim(
+    store: Any, key: str = "k1", number: str = "NF1", order: str = "1-01", action: str = "resend_invoice", **extra: Any
+) -> Any:
+    """A claim by WHO on account "acme" for 100 cents; `extra` (reply_to, owner) goes to the ledger as given."""
     return store.ledger.claim(
         WHO,
         order_id=order,
@@ -183,6 +186,7 @@ def claim(store: Any, key: str = "k1", number: str = "NF1", order: str = "1-01",
         value=100,
         click_key=key,
         lease=LEASE,
+        **extra,
     )
 
 

@@ -696,18 +696,23 @@ def test_a_resend_again_within_the_window(store, now):
     assert len(actor.vtex.posts) == 1
 
 
-def test_a_click_while_another_invoice_is_in_flight(store, now):
-    actor = make_actor(store, now, short_order())
-    store.ledger.claim(
+def first_click(store, number="NF-2", *, key="k0", action=ADD_PARTIAL):
+    """Another operator's action on ORDER, claimed and still running (6000 cents, a 30 s lease)."""
+    return store.ledger.claim(
         OPS,
         order_id=ORDER,
         account="acme",
-        action=ADD_PARTIAL,
-        invoice_number="NF-2",
+        action=action,
+        invoice_number=number,
         value=6000,
-        click_key="k0",
+        click_key=key,
         lease=timedelta(seconds=30),
-    )
+    ).action_id
+
+
+def test_a_click_while_another_invoice_is_in_flight(store, now):
+    actor = make_actor(store, now, short_order())
+    first_click(store)
     outcome = actor.perform(partial_intent(actor, "NF-3", "k1"), OTHER)
     text = "Already in progress: <@UOPS00001> is sending invoice NF-2 for this order. Nothing else was sent."
     assert outcome == Outcome("duplicate", text, action_id=1)
@@ -771,19 +776,10 @@ def test_a_duplicate_that_cannot_be_logged_is_still_answered(store, now, monkeyp
 
 
 def orphan(store, number="NF-2", *, posted=True, action=ADD_PARTIAL):
-    c = store.ledger.claim(
-        OPS,
-        order_id=ORDER,
-        account="acme",
-        action=action,
-        invoice_number=number,
-        value=6000,
-        click_key=f"orphan-{number}",
-        lease=timedelta(seconds=30),
-    )
+    action_id = first_click(store, number, key=f"orphan-{number}", action=action)
     if posted:
-        store.ledger.mark_posting(c.action_id, timedelta(seconds=30))
-    return c.action_id
+        store.ledger.mark_posting(action_id, timedelta(seconds=30))
+    return action_id
 
 
 def settle(actor, store):
@@ -989,16 +985,7 @@ def test_settling_leaves_an_action_someone_else_marked_unknown_as_it_is(store, n
 )
 def test_a_second_click_waits_for_the_first_and_says_how_it_ended(store, now, ends, receipt, text):
     actor = make_actor(store, now, short_order())
-    store.ledger.claim(
-        OPS,
-        order_id=ORDER,
-        account="acme",
-        action=ADD_PARTIAL,
-        invoice_number="NF-2",
-        value=6000,
-        click_key="k0",
-        lease=timedelta(seconds=30),
-    )
+    first_click(store)
     actor.sleep.during = lambda: store.ledger.finish(1, ends, receipt=receipt)
     outcome = actor.perform(partial_intent(actor, "NF-3", "k1"), OTHER)
     assert outcome == Outcome("duplicate", text, receipt=receipt, action_id=1)
@@ -1007,15 +994,6 @@ def test_a_second_click_waits_for_the_first_and_says_how_it_ended(store, now, en
 
 def test_a_second_click_waits_no_longer_than_the_duplicate_wait(store, now):
     actor = make_actor(store, now, short_order(), wait=0.4)
-    store.ledger.claim(
-        OPS,
-        order_id=ORDER,
-        account="acme",
-        action=ADD_PARTIAL,
-        invoice_number="NF-2",
-        value=6000,
-        click_key="k0",
-        lease=timedelta(seconds=30),
-    )
+    first_click(store)
     assert actor.perform(partial_intent(actor, "NF-3", "k1"), OTHER).message.startswith("Already in progress")
     assert actor.sleep == [0.2, 0.2]

@@ -8,10 +8,9 @@ import pytest
 from bot.audit import AuditError, Who
 from bot.ledger import Claim, LeaseLost, State, business_key
 from bot.store import Store
+from tests.conftest import LEASE, claim
 
-WHO = Who("U1", "T1", "C1")
 T0 = datetime(2026, 11, 28, 12, tzinfo=UTC)
-LEASE = timedelta(seconds=60)
 
 
 @pytest.fixture
@@ -24,20 +23,6 @@ def store(tmp_path, clock):
     s = Store(tmp_path / "l.db", key=b"k" * 32, resend_window=timedelta(minutes=10), clock=lambda: clock[0])
     yield s
     s.close()
-
-
-def claim(store, key="k1", number="NF1", order="1-01", action="resend_invoice", reply_to=None):
-    return store.ledger.claim(
-        WHO,
-        order_id=order,
-        account="acme",
-        action=action,
-        invoice_number=number,
-        value=100,
-        click_key=key,
-        lease=LEASE,
-        reply_to=reply_to,
-    )
 
 
 def test_same_click_twice_is_a_duplicate_of_the_first(store):
@@ -336,28 +321,8 @@ def test_a_lease_that_ends_exactly_now_still_holds(store, clock):
 
 
 def test_an_action_whose_owner_is_gone_is_unsettled_at_once(store):
-    mine = store.ledger.claim(
-        WHO,
-        order_id="1-01",
-        account="acme",
-        action="resend_invoice",
-        invoice_number="NF1",
-        value=100,
-        click_key="k1",
-        lease=LEASE,
-        owner="host|1|dead",
-    )
-    store.ledger.claim(
-        WHO,
-        order_id="2-01",
-        account="acme",
-        action="resend_invoice",
-        invoice_number="NF1",
-        value=100,
-        click_key="k2",
-        lease=LEASE,
-        owner="host|2|alive",
-    )
+    mine = claim(store, "k1", owner="host|1|dead")
+    claim(store, "k2", order="2-01", owner="host|2|alive")
     asked = []
 
     def gone(owner):
